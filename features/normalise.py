@@ -1,0 +1,195 @@
+"""Undo the disguises ads use and give the model a canonical text.
+
+Two layers:
+
+* ``clean(text)`` folds width, case and traditional characters, drops zero-width
+  characters and the spaces or symbols put between Chinese characters, and spells
+  homophone and pinyin disguises the usual way. It keeps, for every character, the
+  span of the original text it came from, so red flags can point at the ad as
+  the inspector pasted it.
+* ``model_text(cleaned)`` replaces contacts, links, percentages and other numbers
+  with canonical tokens, so the model learns "a phone number" and "a rate of more
+  than 20%", not one sender's number.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u180e\ufe0f\ufe0e"), None)
+
+# Spaces, punctuation, emoji and other symbols wedged between two Chinese characters.
+_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[^{_CJK}a-z0-9]{{1,6}}(?=[{_CJK}])")
+_SPACES = re.compile(r"\s+")
+
+# Disguised spellings seen in ads, written the usual way. Latin parts only match
+# as whole words so that ordinary English is left alone.
+_DISGUISES = {
+    "微信": ["薇信", "威信", "徽信", "微芯", "维信", "卫信", "危信", "v信", "vx", "wx", "weixin", "wei信", "微xin"],
+    "加微信": ["加v", "+v", "加vx", "jia微", "jia v"],
+    "qq": ["扣扣", "企鹅号", "q q"],
+    "股票": ["股漂", "股飘", "gu票", "股piao"],
+    "理财": ["理才", "li财", "理cai"],
+    "收益": ["收溢", "收义", "shou益", "收yi"],
+    "返利": ["返莉", "反利", "fan利", "返li"],
+    "保本": ["bao本", "宝本", "保ben", "baoben"],
+    "保息": ["保xi", "bao息"],
+    "利息": ["利xi", "li息"],
+    "投资": ["tou资", "头资", "投zi"],
+    "养老": ["yang老", "养lao"],
+    "稳赚": ["wen赚", "稳zhuan", "吻赚"],
+    "分红": ["分hong", "fen红"],
+    "回报": ["hui报", "回bao"],
+    "贷款": ["dai款", "贷kuan", "代款"],
+    "征信": ["zheng信", "征xin"],
+}
+_DISGUISE_TO_WORD = {d: word for word, ds in _DISGUISES.items() for d in ds}
+
+
+def _disguise_pattern() -> re.Pattern:
+    parts = []
+    for d in sorted(_DISGUISE_TO_WORD, key=len, reverse=True):
+        p = re.escape(d)
+        if re.match(r"[a-z+]", d):
+            p = r"(?<![a-z])" + p
+        if re.search(r"[a-z]$", d):
+            p = p + r"(?![a-z])"
+        parts.append(p)
+    return re.compile("|".join(parts))
+
+
+_DISGUISE = _disguise_pattern()
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A cleaned text and, per character, the original span it came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of the cleaned text back to the original text."""
+        if end <= start:
+            pos = self.starts[start] if start < len(self.starts) else (self.ends[-1] if self.ends else 0)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def _sub(pattern: re.Pattern, repl, text: str, starts: list, ends: list):
+    """re.sub that carries the original spans along."""
+    if pattern.search(text) is None:
+        return text, starts, ends
+    out, new_starts, new_ends, pos = [], [], [], 0
+    for m in pattern.finditer(text):
+        s, e = m.span()
+        out.append(text[pos:s])
+        new_starts.extend(starts[pos:s])
+        new_ends.extend(ends[pos:s])
+        r = repl(m) if callable(repl) else repl
+        out.append(r)
+        if e > s:
+            if len(r) == e - s:
+                new_starts.extend(starts[s:e])
+                new_ends.extend(ends[s:e])
+            else:
+                new_starts.extend([starts[s]] * len(r))
+                new_ends.extend([ends[e - 1]] * len(r))
+        pos = e
+    out.append(text[pos:])
+    new_starts.extend(starts[pos:])
+    new_ends.extend(ends[pos:])
+    return "".join(out), new_starts, new_ends
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _fold_chars(text: str, fold) -> tuple[str, list, list]:
+    """Apply a per-string fold; fall back to per-character when lengths change."""
+    whole = fold(text)
+    if len(whole) == len(text):
+        return whole, list(range(len(text))), list(range(1, len(text) + 1))
+    out, starts, ends = [], [], []
+    for i, ch in enumerate(text):
+        f = fold(ch)
+        out.append(f)
+        starts.extend([i] * len(f))
+        ends.extend([i + 1] * len(f))
+    return "".join(out), starts, ends
+
+
+def _compose(inner_starts, inner_ends, outer_starts, outer_ends):
+    """Spans of a text folded twice, in terms of the first text."""
+    return ([inner_starts[i] for i in outer_starts] if outer_starts else [],
+            [inner_ends[j - 1] for j in outer_ends] if outer_ends else [])
+
+
+def clean(text: str) -> Cleaned:
+    """Fold an ad to the form the red flags and the model read."""
+    stripped, starts, ends = _fold_chars(text, lambda s: s.translate(_ZERO_WIDTH))
+    folded, s2, e2 = _fold_chars(stripped, lambda s: unicodedata.normalize("NFKC", s).lower())
+    starts, ends = _compose(starts, ends, s2, e2)
+    simplified = _t2s().convert(folded)
+    if len(simplified) != len(folded):
+        simplified, s3, e3 = _fold_chars(folded, _t2s().convert)
+        starts, ends = _compose(starts, ends, s3, e3)
+    text2, starts, ends = _sub(_BETWEEN_CJK, "", simplified, starts, ends)
+    text2, starts, ends = _sub(_DISGUISE, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
+    text2, starts, ends = _sub(_SPACES, " ", text2, starts, ends)
+    # strip leading/trailing space
+    lo, hi = 0, len(text2)
+    while lo < hi and text2[lo] == " ":
+        lo += 1
+    while hi > lo and text2[hi - 1] == " ":
+        hi -= 1
+    return Cleaned(text2[lo:hi], tuple(starts[lo:hi]), tuple(ends[lo:hi]))
+
+
+# Canonical tokens are plain lower-case words so jieba keeps each as one token.
+_URL = re.compile(r"(?:https?://|www\.)[a-z0-9./?=&_%#:~+-]+|\b[a-z0-9-]+\.(?:cn|com|net|cc|me|ly|top|vip|xyz|io|org|co)\b(?:/[a-z0-9./?=&_%#~+-]*)?")
+_PHONE = re.compile(
+    r"(?<!\d)(?:(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}"  # mobile
+    r"|0\d{2,3}[- ]?\d{7,8}"  # landline with area code
+    r"|[48]00[- ]?\d{3}[- ]?\d{4})(?!\d)"  # 400/800 hotline
+)
+_WECHAT = re.compile(r"(微信|加微信)(?:号|id)?[:： ]*(?=[a-z0-9_-]{5,20}\b)[a-z0-9_-]*[a-z][a-z0-9_-]*")
+_QQ = re.compile(r"qq(?:号|群)?[:： ]*\d{5,11}(?!\d)")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?) ?[%％]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SYMBOLS = re.compile(rf"[^{_CJK}a-z0-9 ]+")
+
+# Buckets of a stated percentage: deposit-like, fund-like, high, very high, absurd.
+PERCENT_BUCKETS = ((3.0, "xxpcta"), (6.0, "xxpctb"), (10.0, "xxpctc"), (20.0, "xxpctd"), (float("inf"), "xxpcte"))
+
+
+def percent_bucket(value: float) -> str:
+    for upper, token in PERCENT_BUCKETS:
+        if value <= upper:
+            return token
+    return PERCENT_BUCKETS[-1][1]
+
+
+def model_text(cleaned: str) -> str:
+    """Canonical tokens for contacts, links and numbers in an already cleaned text."""
+    t = _URL.sub(" xxurl ", cleaned)
+    t = _PHONE.sub(" xxphone ", t)
+    t = _WECHAT.sub(lambda m: f"{m.group(1)} xxwechat ", t)
+    t = _QQ.sub(" qq xxqq ", t)
+    t = _PERCENT.sub(lambda m: f" {percent_bucket(float(m.group(1)))} ", t)
+    t = _NUMBER.sub("0", t)
+    t = _SYMBOLS.sub(" ", t)
+    return _SPACES.sub(" ", t).strip()
+
+
+def normalise(text: str) -> str:
+    """The text the model reads: ``model_text(clean(text).text)``."""
+    return model_text(clean(text).text)

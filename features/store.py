@@ -1,0 +1,246 @@
+"""Saved models: one folder per version, a pointer to the current one, and checks before loading.
+
+Layout of a models folder::
+
+    models/
+      current          the name of the current version
+      trusted.json     sha256 of every model file this installation wrote
+      default/         the built-in model, trained on data/ads.csv
+        model.joblib
+        metadata.json  format version, libraries, data hash, parameters, metrics, threshold, sha256 of model.joblib
+      v2/ ...
+
+A model file is unpickled only after its sha256 matches both its own metadata and
+the trusted list: a file changed after saving, or copied in from elsewhere, is
+refused before any of its code can run (``train.py trust`` accepts a foreign one
+on purpose).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+import warnings
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import joblib
+
+from .errors import ModelError
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+CURRENT_FILE = "current"
+TRUSTED_FILE = "trusted.json"
+DEFAULT_VERSION = "default"
+LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "jieba", "rjieba", "opencc", "pandas")
+# Libraries whose version changes what a pickled pipeline means.
+PICKLE_SENSITIVE = ("scikit-learn", "numpy", "scipy")
+_VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def library_versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _write_json_atomic(path: Path, obj) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _major_minor(version: str | None) -> tuple:
+    return tuple((version or "").split(".")[:2])
+
+
+class ModelStore:
+    """The versions in a models folder and which one is current."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # --- versions -------------------------------------------------------
+    def path(self, version: str) -> Path:
+        return self.root / version
+
+    def versions(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        found = [p.name for p in self.root.iterdir() if p.is_dir() and (p / METADATA_FILE).is_file()
+                 and not p.name.startswith(".")]
+        return sorted(found, key=lambda v: (self.read_metadata(v).get("created_at", ""), v))
+
+    def current(self) -> str | None:
+        f = self.root / CURRENT_FILE
+        if not f.is_file():
+            return None
+        name = f.read_text(encoding="utf-8").strip()
+        return name or None
+
+    def set_current(self, version: str) -> None:
+        if not (self.path(version) / METADATA_FILE).is_file():
+            raise ModelError(f"no model version {version!r} in {self.root}; see `python train.py models`")
+        fd, tmp = tempfile.mkstemp(prefix=".current.", dir=self.root)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(version + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.root / CURRENT_FILE)
+
+    def next_version(self) -> str:
+        numbers = [int(m.group(1)) for v in self.versions() if (m := re.fullmatch(r"v(\d+)", v))]
+        return f"v{max(numbers, default=1) + 1}"
+
+    def read_metadata(self, version: str) -> dict:
+        return read_metadata(self.path(version))
+
+    # --- trust ----------------------------------------------------------
+    def trusted(self) -> set[str]:
+        f = self.root / TRUSTED_FILE
+        if not f.is_file():
+            return set()
+        try:
+            return set(json.loads(f.read_text(encoding="utf-8")).get("sha256", []))
+        except (json.JSONDecodeError, AttributeError):
+            raise ModelError(f"{f} is damaged; delete it and run `python train.py trust` on each model you trust")
+
+    def trust(self, digest: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() | {digest})})
+
+    # --- save and load --------------------------------------------------
+    def save(self, pipeline, metadata: dict, version: str, replace: bool = False) -> Path:
+        """Write a version atomically: a hidden folder is filled, then renamed into place."""
+        if not _VERSION_NAME.match(version):
+            raise ModelError(f"invalid version name {version!r}: use letters, digits, '.', '_' or '-'")
+        self.root.mkdir(parents=True, exist_ok=True)
+        target = self.path(version)
+        if target.exists() and not replace:
+            raise ModelError(f"model version {version!r} already exists in {self.root}")
+        staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
+        try:
+            joblib.dump(pipeline, staging / MODEL_FILE, compress=3)
+            digest = sha256_file(staging / MODEL_FILE)
+            meta = {"format_version": FORMAT_VERSION, "version": version, "created_at": now_iso(),
+                    "libraries": library_versions(), **metadata, "files": {MODEL_FILE: digest}}
+            _write_json_atomic(staging / METADATA_FILE, meta)
+            self.trust(digest)
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{version}.old.", dir=self.root))
+                os.replace(target, old / version)
+                os.replace(staging, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
+    def load(self, version: str | None = None):
+        """(pipeline, metadata) of a version, the current one by default, after all checks."""
+        version = version or self.current()
+        if version is None:
+            raise ModelError(f"no current model in {self.root}; build one with `python train.py fit`")
+        directory = self.path(version)
+        if not directory.is_dir():
+            raise ModelError(f"no model version {version!r} in {self.root}; see `python train.py models`")
+        return load_model_dir(directory, self.trusted())
+
+
+def read_metadata(directory: Path) -> dict:
+    f = Path(directory) / METADATA_FILE
+    if not f.is_file():
+        raise ModelError(f"{directory} is not a model folder: it has no {METADATA_FILE}; "
+                         "build a model with `python train.py fit`")
+    try:
+        meta = json.loads(f.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelError(f"{f} is corrupt (not JSON); rebuild the model with `python train.py fit`") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"{f} is corrupt (not a JSON object); rebuild the model with `python train.py fit`")
+    return meta
+
+
+def load_model_dir(directory: Path, trusted: set[str]):
+    """Verify and load one model folder."""
+    directory = Path(directory)
+    meta = read_metadata(directory)
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{directory} holds a model of format {meta.get('format_version')!r}; this program reads "
+                         f"format {FORMAT_VERSION}. Rebuild it with `python train.py fit`")
+    model_file = directory / MODEL_FILE
+    if not model_file.is_file():
+        raise ModelError(f"{directory} has no {MODEL_FILE}; rebuild the model with `python train.py fit`")
+    digest = sha256_file(model_file)
+    expected = (meta.get("files") or {}).get(MODEL_FILE)
+    if digest != expected:
+        raise ModelError(f"{model_file} does not match the sha256 in its metadata: it was changed or damaged "
+                         "after saving. Refusing to load it; rebuild with `python train.py fit` or pick another "
+                         "version with `python train.py rollback`")
+    if digest not in trusted:
+        raise ModelError(f"{model_file} was not written by this installation (its sha256 is not in the trusted "
+                         "list). Loading a model runs code from it; if you know where it came from, accept it with "
+                         f"`python train.py trust {directory}`")
+    saved = meta.get("libraries") or {}
+    installed = library_versions()
+    changed = [f"{n} {saved.get(n)} -> {installed.get(n)}" for n in PICKLE_SENSITIVE
+               if _major_minor(saved.get(n)) != _major_minor(installed.get(n))]
+    if changed:
+        raise ModelError(f"model {meta.get('version')} was saved under other library versions ({', '.join(changed)}); "
+                         "rebuild it from the data with `python train.py fit` (the built-in model is rebuilt "
+                         "automatically)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pipeline = joblib.load(model_file)
+    except Exception as e:
+        raise ModelError(f"{model_file} cannot be loaded ({type(e).__name__}: {e}); rebuild it with "
+                         "`python train.py fit`") from None
+    return pipeline, meta
+
+
+def trust_model_dir(store: ModelStore, directory: Path) -> str:
+    """Accept a model folder from elsewhere after checking it is consistent."""
+    meta = read_metadata(directory)
+    model_file = Path(directory) / MODEL_FILE
+    if not model_file.is_file():
+        raise ModelError(f"{directory} has no {MODEL_FILE}")
+    digest = sha256_file(model_file)
+    if digest != (meta.get("files") or {}).get(MODEL_FILE):
+        raise ModelError(f"{model_file} does not match the sha256 in its metadata; it was changed or damaged, "
+                         "refusing to trust it")
+    store.trust(digest)
+    return digest

@@ -1,0 +1,393 @@
+"""Reading and writing the tables inspectors work with: CSV, TSV, XLSX, JSONL and plain text.
+
+Readers stream: they yield DataFrames of at most ``chunk_size`` rows, every cell as
+it was (text stays text, Excel numbers stay numbers), so a file of any size can
+be screened in bounded memory. Errors a user can cause raise ``InputError``.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .errors import InputError
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt", ".xlsx": "xlsx", ".xlsm": "xlsx",
+           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+TEXT_COLUMN_NAMES = ("text", "content", "内容", "文本", "message", "msg", "短信内容", "短信", "正文", "body",
+                     "广告内容", "广告", "ad", "ad_text", "帖子内容", "描述", "description", "详情")
+SAMPLE_BYTES = 1 << 20
+XLSX_MAX_ROWS = 1_048_575
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class Source:
+    """An input: a path (or '-' for stdin), its format and its text encoding."""
+
+    path: str
+    format: str
+    encoding: str | None = None
+    data: bytes | None = None  # stdin, read once
+
+    @property
+    def name(self) -> str:
+        return "standard input" if self.path == "-" else self.path
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030, judged from the first bytes of a file."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise InputError("cannot tell the file's text encoding (it is neither UTF-8 nor GBK/GB18030); "
+                     "pass --encoding with the right one, e.g. --encoding big5")
+
+
+def _sniff_format(data: bytes) -> str:
+    head = data[:SAMPLE_BYTES]
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \r\n\t")
+    if text.startswith("{"):
+        return "jsonl"
+    first = text.split("\n", 1)[0]
+    if "\t" in first:
+        return "tsv"
+    if "," in first:
+        return "csv"
+    return "txt"
+
+
+def open_source(path: str, encoding: str | None = None, format: str | None = None) -> Source:
+    """Check that an input exists and can be read, and settle its format and encoding."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        fmt = format or _sniff_format(data)
+        source = Source("-", fmt, data=data)
+        sample = data[:SAMPLE_BYTES]
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"input file not found: {path}")
+        if p.is_dir():
+            raise InputError(f"input is a folder, not a file: {path}")
+        fmt = format or FORMATS.get(p.suffix.lower())
+        with open(p, "rb") as f:
+            sample = f.read(SAMPLE_BYTES)
+        if fmt is None:
+            fmt = _sniff_format(sample)
+        source = Source(path, fmt)
+    if source.format == "xlsx":
+        if not sample.startswith(b"PK\x03\x04"):
+            raise InputError(f"{source.name} is not an Excel .xlsx workbook (it may be an old .xls or another "
+                             "file renamed); save it as .xlsx or CSV and try again")
+        return source
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r}; use e.g. utf-8, gb18030, gbk or big5") from None
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        except UnicodeDecodeError as e:
+            raise InputError(f"{source.name} cannot be decoded as {encoding} (bad bytes near byte {e.start}); "
+                             "pass the right --encoding or leave it out to detect it") from None
+        source.encoding = encoding
+    else:
+        source.encoding = detect_encoding(sample)
+    return source
+
+
+def _binary(source: Source):
+    return io.BytesIO(source.data) if source.data is not None else open(source.path, "rb")
+
+
+def _text_stream(source: Source):
+    return io.TextIOWrapper(_binary(source), encoding=source.encoding, newline="")
+
+
+def _decode_error(source: Source, e: UnicodeDecodeError) -> InputError:
+    return InputError(f"{source.name} has bytes that are not valid {source.encoding} (at byte {e.start} of a "
+                      "block); pass the right --encoding, or re-save the file as UTF-8")
+
+
+def _csv_chunks(source: Source, chunk_size: int, sep: str) -> Iterator[pd.DataFrame]:
+    stream = _text_stream(source)
+    try:
+        reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_size,
+                             engine="c", on_bad_lines="error")
+        yield from reader
+    except pd.errors.EmptyDataError:
+        return
+    except pd.errors.ParserError as e:
+        raise InputError(f"{source.name} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} file: {e}") from None
+    except UnicodeDecodeError as e:
+        raise _decode_error(source, e) from None
+    finally:
+        stream.close()
+
+
+def _txt_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
+    stream = io.TextIOWrapper(_binary(source), encoding=source.encoding, newline=None)
+    try:
+        rows = []
+        for line in stream:
+            rows.append(line.rstrip("\n"))
+            if len(rows) >= chunk_size:
+                yield pd.DataFrame({"text": rows})
+                rows = []
+        if rows:
+            yield pd.DataFrame({"text": rows})
+    except UnicodeDecodeError as e:
+        raise _decode_error(source, e) from None
+    finally:
+        stream.close()
+
+
+def _jsonl_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
+    stream = io.TextIOWrapper(_binary(source), encoding=source.encoding, newline=None)
+    try:
+        rows, n = [], 0
+        for line in stream:
+            n += 1
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(f"{source.name} line {n} is not valid JSON ({e.msg}); each line must be one "
+                                 "JSON object") from None
+            if not isinstance(obj, dict):
+                raise InputError(f"{source.name} line {n} is not a JSON object; each line must be an object "
+                                 'such as {"text": "..."}')
+            rows.append(obj)
+            if len(rows) >= chunk_size:
+                yield pd.DataFrame(rows)
+                rows = []
+        if rows:
+            yield pd.DataFrame(rows)
+    except UnicodeDecodeError as e:
+        raise _decode_error(source, e) from None
+    finally:
+        stream.close()
+
+
+def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(_binary(source), read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds for a broken file
+        raise InputError(f"{source.name} cannot be read as an Excel workbook ({type(e).__name__}: {e}); "
+                         "open it in Excel and save it again as .xlsx, or export it as CSV") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return
+        columns = [str(c) if c is not None else f"column{i + 1}" for i, c in enumerate(header)]
+        batch = []
+        for row in rows:
+            if row is None or all(v is None for v in row):
+                row = (None,) * len(columns)
+            values = list(row[:len(columns)]) + [None] * (len(columns) - len(row))
+            batch.append(["" if v is None else v for v in values])
+            if len(batch) >= chunk_size:
+                yield pd.DataFrame(batch, columns=columns, dtype=object)
+                batch = []
+        if batch:
+            yield pd.DataFrame(batch, columns=columns, dtype=object)
+    finally:
+        workbook.close()
+
+
+def read_chunks(source: Source, chunk_size: int = 20_000) -> Iterator[pd.DataFrame]:
+    """The rows of an input in order, as DataFrames of at most chunk_size rows."""
+    if source.format == "csv":
+        return _csv_chunks(source, chunk_size, ",")
+    if source.format == "tsv":
+        return _csv_chunks(source, chunk_size, "\t")
+    if source.format == "txt":
+        return _txt_chunks(source, chunk_size)
+    if source.format == "jsonl":
+        return _jsonl_chunks(source, chunk_size)
+    if source.format == "xlsx":
+        return _xlsx_chunks(source, chunk_size)
+    raise InputError(f"unknown input format {source.format!r}")
+
+
+def read_table(path: str, encoding: str | None = None) -> pd.DataFrame:
+    """A whole (small) labelled file as one DataFrame."""
+    source = open_source(path, encoding)
+    chunks = list(read_chunks(source))
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
+
+
+def _looks_like_text(values) -> bool:
+    strings = [v for v in values if isinstance(v, str) and v.strip()]
+    if len(strings) < max(1, len(values) // 2):
+        return False
+    with_cjk = sum(1 for v in strings if _CJK.search(v))
+    mean_len = sum(len(v) for v in strings) / len(strings)
+    return with_cjk >= len(strings) / 2 and mean_len >= 6
+
+
+def resolve_text_column(frame: pd.DataFrame, requested: str | None, source_name: str) -> str:
+    """The column holding the ads: the one asked for, a conventional name, or the only text-like one."""
+    columns = [str(c) for c in frame.columns]
+    listed = ", ".join(columns) if columns else "(none)"
+    if requested:
+        if requested in columns:
+            return requested
+        raise InputError(f"column {requested!r} not found in {source_name}; its columns are: {listed}")
+    if len(columns) == 1:
+        return columns[0]
+    lower = {c.lower().strip(): c for c in columns}
+    for name in TEXT_COLUMN_NAMES:
+        if name in lower:
+            return lower[name]
+    text_like = [c for c in columns if _looks_like_text(frame[c].head(200).tolist())]
+    if len(text_like) == 1:
+        return text_like[0]
+    raise InputError(f"cannot tell which column of {source_name} holds the ads; name it with --text-column. "
+                     f"Columns: {listed}")
+
+
+def output_format(path: str | None) -> str:
+    if path is None or path == "-":
+        return "csv"
+    fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise InputError(f"cannot write {path}: the output name must end in .csv, .tsv, .xlsx or .jsonl")
+    return fmt
+
+
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class TableWriter:
+    """Streams rows to CSV/TSV/JSONL/XLSX. Use through ``atomic_table``."""
+
+    def __init__(self, stream, fmt: str):
+        self.fmt, self.stream, self.rows, self.columns = fmt, stream, 0, None
+        self._book = self._sheet = None
+
+    def write(self, frame: pd.DataFrame, json_columns: tuple = ()) -> None:
+        if self.columns is None:
+            self.columns = [str(c) for c in frame.columns]
+            self._start()
+        if self.fmt in ("csv", "tsv"):
+            frame.to_csv(self.stream, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",",
+                         lineterminator="\n")
+        elif self.fmt == "jsonl":
+            for record in frame.to_dict(orient="records"):
+                for c in json_columns:
+                    if c in record and isinstance(record[c], str) and record[c]:
+                        record[c] = json.loads(record[c])
+                self.stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        else:
+            if self.rows + len(frame) > XLSX_MAX_ROWS:
+                raise InputError(f"an Excel sheet holds at most {XLSX_MAX_ROWS:,} rows; write .csv or .jsonl "
+                                 "for a file this size")
+            for row in frame.itertuples(index=False, name=None):
+                self._sheet.append([_ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v for v in row])
+        self.rows += len(frame)
+
+    def _start(self):
+        if self.fmt in ("csv", "tsv"):
+            csv.writer(self.stream, delimiter="\t" if self.fmt == "tsv" else ",", lineterminator="\n").writerow(
+                self.columns)
+        elif self.fmt == "xlsx":
+            import openpyxl
+
+            self._book = openpyxl.Workbook(write_only=True)
+            self._sheet = self._book.create_sheet("screened")
+            self._sheet.append(self.columns)
+
+    def close(self):
+        if self.fmt == "xlsx":
+            if self._book is None:
+                self.columns = self.columns or []
+                self._start()
+            self._book.save(self.stream)
+
+
+def check_writable(path: str) -> None:
+    """Fail before any work if the output cannot be written."""
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write {path}: folder {parent} does not exist")
+    if Path(path).is_dir():
+        raise InputError(f"cannot write {path}: it is a folder")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"cannot write {path}: no permission to write in {parent}")
+
+
+@contextmanager
+def atomic_file(path: str, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = ""):
+    """Write to a hidden temporary file beside path; rename it into place only on success."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.resolve().parent)
+    os.close(fd)
+    try:
+        if "b" in mode:
+            with open(tmp, mode) as f:
+                yield f, tmp
+                f.flush()
+                os.fsync(f.fileno())
+        else:
+            with open(tmp, mode, encoding=encoding, newline=newline) as f:
+                yield f, tmp
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@contextmanager
+def open_table_writer(path: str | None, fmt: str, stdout=None):
+    """A TableWriter for path (written atomically) or for standard output."""
+    if path is None or path == "-":
+        writer = TableWriter(stdout or sys.stdout, fmt)
+        yield writer
+        writer.close()
+        return
+    # UTF-8 with BOM so that Excel shows the Chinese of a CSV correctly.
+    mode, encoding = ("wb", None) if fmt == "xlsx" else ("w", "utf-8-sig" if fmt in ("csv", "tsv") else "utf-8")
+    with atomic_file(path, mode, encoding=encoding) as (f, _):
+        writer = TableWriter(f, fmt)
+        yield writer
+        writer.close()
+
+
+def write_table(frame: pd.DataFrame, path: str) -> None:
+    """Write a whole DataFrame atomically in the format its name asks for."""
+    fmt = output_format(path)
+    with open_table_writer(path, fmt) as writer:
+        writer.write(frame)

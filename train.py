@@ -1,0 +1,176 @@
+"""Train, evaluate and manage the screening models."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from features import ScreenerError
+from features.paths import DEFAULT_DATA, default_models_dir
+from features.store import DEFAULT_VERSION, ModelStore, trust_model_dir
+from features.training import fit_corpus
+
+
+def _notify(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _store(models_dir) -> ModelStore:
+    return ModelStore(models_dir or default_models_dir())
+
+
+models_dir_option = click.option("--models-dir", type=click.Path(file_okay=False), default=None,
+                                  help="Folder of saved models (default: models/, or $SCREENER_MODELS).")
+
+
+class ScreenerGroup(click.Group):
+    """Turns the library's errors into a message on stderr and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ScreenerError as e:
+            raise click.ClickException(str(e)) from None
+
+
+def _format_metrics(name: str, m: dict | None) -> str:
+    if not m:
+        return f"{name}: (none)"
+    fields = ["n", "precision", "recall", "f1", "roc_auc", "pr_auc", "threshold"]
+    return name + ": " + " ".join(f"{k}={m[k]}" for k in fields if k in m)
+
+
+@click.group(cls=ScreenerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli():
+    """Train and manage the ad-screening models.
+
+    \b
+    Example:
+      python train.py fit
+      python train.py evaluate ../shared/data/real/fbs_dev.csv --json
+    """
+
+
+@cli.command()
+@click.option("--data", type=click.Path(dir_okay=False), default=str(DEFAULT_DATA), show_default=True,
+              help="Labelled corpus CSV with text, label and split columns.")
+@click.option("--version", "version", default=DEFAULT_VERSION, show_default=True,
+              help="Name of the model version to write (replaced if it exists).")
+@click.option("--tokenizer", type=click.Choice(["rjieba", "jieba"]), default=None,
+              help="Word tokenizer (default: rjieba, jieba's algorithm and dictionary in Rust).")
+@models_dir_option
+def fit(data, version, tokenizer, models_dir):
+    """Train on the corpus's train split, report test metrics, save and make current.
+
+    The threshold is the score that maximises F1 on 5-fold cross-validated
+    predictions of the training split, never below 0.5.
+
+    \b
+    Example:
+      python train.py fit --data data/ads.csv --version default
+    """
+    params = {"tokenizer": tokenizer} if tokenizer else {}
+    store = _store(models_dir)
+    meta = fit_corpus(data, store, version, params=params, notify=_notify)
+    click.echo(_format_metrics("test", meta["metrics"]["test"]))
+    click.echo(_format_metrics("cross-validation", meta["metrics"]["cross_validation"]))
+    click.echo(f"saved {store.path(version)} (current: {store.current()})")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--text-column", default=None, help="Column holding the ads (found automatically when clear).")
+@click.option("--label-column", default="label", show_default=True, help="Column holding 1/0 labels.")
+@click.option("--encoding", default=None, help="Encoding of FILE (default: detect UTF-8 / GB18030).")
+@click.option("--model", "version", default=None, help="Model version (default: current).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@models_dir_option
+def evaluate(file, text_column, label_column, encoding, version, as_json, models_dir):
+    """Metrics of a model on any labelled CSV/TSV/XLSX/JSONL file.
+
+    \b
+    Example:
+      python train.py evaluate cases.xlsx --text-column 内容 --label-column 标签 --json
+    """
+    from features.scoring import check_text, open_screener
+    from features.training import load_labelled, metrics
+
+    df = load_labelled(file, text_column, label_column, encoding)
+    usable = df[df["text"].str.strip() != ""]
+    screener = open_screener(models_dir or default_models_dir(), version, DEFAULT_DATA, notify=_notify)
+    scores = screener.scores([check_text(t)[0] for t in usable["text"]])
+    m = metrics(usable["label"], scores, screener.threshold)
+    m["skipped_empty"] = int(len(df) - len(usable))
+    m["model"] = screener.version
+    if as_json:
+        click.echo(json.dumps(m, ensure_ascii=False))
+    else:
+        click.echo(_format_metrics(file, m) + f" flagged_share={m['flagged_share']} model={m['model']}")
+
+
+@cli.command(name="models")
+@models_dir_option
+def list_models(models_dir):
+    """List model versions with their metrics; * marks the current one.
+
+    \b
+    Example:
+      python train.py models
+    """
+    store = _store(models_dir)
+    versions = store.versions()
+    if not versions:
+        click.echo(f"no models in {store.root}; build one with `python train.py fit`")
+        return
+    current = store.current()
+    click.echo("  version\tcreated\tkind\ttest_f1\ttest_roc_auc\tthreshold\tadapted_to")
+    for v in versions:
+        meta = store.read_metadata(v)
+        test = (meta.get("metrics") or {}).get("test") or {}
+        background = (meta.get("background") or {}).get("file", "-")
+        click.echo(f"{'*' if v == current else ' '} {v}\t{meta.get('created_at', '?')}\t{meta.get('kind', '?')}\t"
+                   f"{test.get('f1', '-')}\t{test.get('roc_auc', '-')}\t{meta.get('threshold', '-')}\t{background}")
+
+
+@cli.command()
+@click.argument("version", required=False)
+@models_dir_option
+def rollback(version, models_dir):
+    """Make an earlier model version current (default: the one before the current).
+
+    \b
+    Example:
+      python train.py rollback v2
+    """
+    store = _store(models_dir)
+    versions = store.versions()
+    current = store.current()
+    if version is None:
+        if current not in versions or versions.index(current) == 0:
+            raise click.ClickException("there is no earlier version to roll back to; see `python train.py models`")
+        version = versions[versions.index(current) - 1]
+    store.load(version)  # refuse a version that would not load
+    store.set_current(version)
+    click.echo(f"current model: {version} (was {current})")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@models_dir_option
+def trust(directory, models_dir):
+    """Accept a model folder made elsewhere, after checking its file matches its metadata.
+
+    \b
+    Example:
+      cp -r /mnt/usb/v7 models/v7 && python train.py trust models/v7
+    """
+    from pathlib import Path
+
+    digest = trust_model_dir(_store(models_dir), Path(directory))
+    click.echo(f"trusted {directory} (sha256 {digest[:16]}...)")
+
+
+
+
+if __name__ == "__main__":
+    cli()
