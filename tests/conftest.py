@@ -1,0 +1,42 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from features.paths import DEFAULT_DATA, ROOT
+from features.store import DEFAULT_VERSION, ModelStore
+from features.training import fit_corpus
+
+REAL = ROOT.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory) -> Path:
+    """A models folder holding the built-in model, trained once per test session."""
+    root = tmp_path_factory.mktemp("models")
+    fit_corpus(DEFAULT_DATA, ModelStore(root), DEFAULT_VERSION)
+    return root
+
+
+@pytest.fixture
+def models_dir(trained_models, tmp_path, monkeypatch) -> Path:
+    """A private copy of the trained models folder, used by the CLIs through SCREENER_MODELS."""
+    root = tmp_path / "models"
+    shutil.copytree(trained_models, root)
+    monkeypatch.setenv("SCREENER_MODELS", str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    if not (REAL / "fbs_dev.csv").is_file() or not (REAL / "sms_normal.csv").is_file():
+        pytest.skip(f"real SMS for measuring are not at {REAL} (they sit beside the project, in ../shared)")
+    return REAL
+
+
+@pytest.fixture
+def screener(trained_models):
+    from features.scoring import open_screener
+
+    return open_screener(trained_models)

@@ -1,0 +1,101 @@
+"""predict.py on single ads and stdin, through click's test runner."""
+import json
+
+from click.testing import CliRunner
+
+import predict
+
+SUSPICIOUS = "叔叔阿姨看过来！康养基地床位认购，年化收益18%，五年到期回购，保本保息，推荐一人奖励500元"
+WARNING = "【平安社区】警惕！凡是承诺保本保息、年化18%的养老项目都是非法集资，请拨打96110举报"
+
+
+def run(args, input=None):
+    return CliRunner().invoke(predict.main, args, input=input)
+
+
+def test_human_verdict_names_flags_and_terms(models_dir):
+    result = run([SUSPICIOUS])
+    assert result.exit_code == 0, result.output
+    assert "风险等级: 高" in result.output
+    assert "承诺收益率 [利诱性] “年化收益18%” (折合年化 18%)" in result.output
+    assert "影响最大的词" in result.output and "模型: default" in result.output
+
+
+def test_json_has_the_documented_fields(models_dir):
+    result = run(["--json", SUSPICIOUS])
+    assert result.exit_code == 0
+    obj = json.loads(result.output)
+    assert set(obj) >= {"score", "level", "flagged", "red_flags", "top_terms", "model"}
+    assert 0.0 <= obj["score"] <= 1.0 and obj["flagged"] is True and obj["level"] == "高"
+    flag = obj["red_flags"][0]
+    assert set(flag) >= {"name", "characteristic", "evidence", "start", "end"}
+    assert SUSPICIOUS[flag["start"]:flag["end"]] == flag["evidence"]
+    assert all(set(t) == {"term", "weight"} for t in obj["top_terms"])
+
+
+def test_hard_negative_is_not_flagged(models_dir):
+    obj = json.loads(run(["--json", WARNING]).output)
+    assert obj["flagged"] is False and obj["level"] == "低"
+    assert "96110" in obj["warning_context"]
+
+
+def test_stdin_gives_one_result_per_line_in_order(models_dir):
+    lines = [SUSPICIOUS, "", WARNING, "今日菜价：白菜两块一斤，回T退订"]
+    result = run(["--json", "-"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert len(out) == 4
+    assert out[0]["flagged"] is True
+    assert out[1]["error"] == "the ad is empty"
+    assert out[2]["flagged"] is False
+    assert out[3]["score"] < 0.5
+
+
+def test_empty_ad_is_an_error(models_dir):
+    result = run(["   "])
+    assert result.exit_code == 1
+    assert "Error: the ad is empty: give the text of an ad" in result.output
+
+
+def test_no_ad_is_a_usage_error(models_dir):
+    result = run([])
+    assert result.exit_code == 2
+    assert "give an ad to score" in result.output
+
+
+def test_text_without_chinese_is_scored_with_a_warning(models_dir):
+    obj = json.loads(run(["--json", "hello world, great deals"]).output)
+    assert obj["warnings"] == ["the ad has no Chinese characters; the model reads Chinese ads, so this score says little"]
+
+
+def test_a_megabyte_ad_is_scored_on_its_start(models_dir):
+    obj = json.loads(run(["--json", "保本保息" * 250_000]).output)
+    assert obj["warnings"][0].startswith("the ad is 1,000,000 characters long; only the first 20,000")
+
+
+def test_invalid_utf8_on_stdin(models_dir):
+    result = run(["-"], input=b"\xff\xfe\xfa\n")
+    assert result.exit_code == 1
+    assert "standard input is not valid UTF-8" in result.output
+
+
+def test_corrupt_model_is_refused_with_advice(models_dir):
+    (models_dir / "default" / "model.joblib").write_bytes(b"not a model")
+    result = run([SUSPICIOUS])
+    assert result.exit_code == 1
+    assert "does not match the sha256 in its metadata" in result.output
+
+
+def test_missing_version_is_refused(models_dir):
+    result = run(["--model", "v99", SUSPICIOUS])
+    assert result.exit_code == 1
+    assert "no model version 'v99'" in result.output
+
+
+def test_default_model_is_built_on_first_use(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCREENER_MODELS", str(tmp_path / "fresh"))
+    result = run(["--json", SUSPICIOUS])
+    assert result.exit_code == 0
+    assert "building the built-in model from" in result.stderr
+    assert (tmp_path / "fresh" / "default" / "metadata.json").is_file()
+    assert (tmp_path / "fresh" / "current").read_text().strip() == "default"

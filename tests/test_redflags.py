@@ -1,0 +1,35 @@
+from features.redflags import CHARACTERISTICS, DETECTORS, annual_rate, find_red_flags, warning_context
+
+
+def names(text):
+    return {h.name for h in find_red_flags(text)}
+
+
+def test_every_detector_has_a_chinese_name_and_a_characteristic():
+    for d in DETECTORS:
+        assert d.characteristic in CHARACTERISTICS
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in d.name)
+
+
+def test_promised_rate_is_extracted_and_annualised():
+    hits = [h for h in find_red_flags("月息2分，年化收益18%，日息5厘") if h.name == "承诺收益率"]
+    assert [h.annual_rate for h in hits] == [24.0, 18.0, 18.25]
+    assert annual_rate("年化", 18, "%") == 18.0
+
+
+def test_hits_point_at_the_original_text():
+    text = "叔叔阿姨们：保 本 保 息，推荐一人奖励300元，加薇信详聊"
+    for h in find_red_flags(text):
+        assert text[h.start:h.end] == h.evidence
+    assert {"保本稳赚承诺", "拉人头奖励", "针对老年人", "私下联系渠道"} <= names(text)
+
+
+def test_compliant_wording_is_not_a_guarantee():
+    assert "保本稳赚承诺" not in names("本产品不保本，理财非存款，投资须谨慎")
+    assert warning_context("本产品不保本，理财非存款，投资须谨慎")
+
+
+def test_loan_fraud_and_government_claims():
+    assert {"规避征信", "先交费后放款"} <= names("黑户可贷不看征信，交保证金后当天放款")
+    assert "冒用政府背书" in names("国家扶持的康养项目，政府兜底")
+    assert "内部渠道" in names("走内部渠道补缴社保，提前领养老金")
