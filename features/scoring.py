@@ -26,13 +26,14 @@ def _display_term(feature: str) -> str | None:
     kind, _, term = feature.partition("__")
     if kind == "red_flags":
         return f"[{FEATURE_LABELS.get(term, term)}]"
-    words = term.split(" ")
     if kind == "chars":
-        term = term.strip()
-        if not term or _ASCII.match(term):
+        term = term.strip().replace(" ", "")
+        if len(term) < 2 or _ASCII.match(term):
             return None
-        return term.replace(" ", "")
-    return " ".join(_TOKEN_LABELS.get(w, w) for w in words)
+        return term
+    if len(term) < 2:  # a lone character or digit says nothing to a reader
+        return None
+    return " ".join(_TOKEN_LABELS.get(w, w) for w in term.split(" "))
 
 
 class Screener:

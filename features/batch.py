@@ -1,0 +1,254 @@
+"""Screening whole files: streamed in chunks, scored in parallel, written atomically, every row kept in order."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .errors import InputError, ScreenerError
+from .scoring import HIGH, LOW, MEDIUM, Screener, check_text, open_screener
+from .store import ModelStore
+from .tabular import check_writable, open_source, open_table_writer, output_format, read_chunks, resolve_text_column
+
+RESULT_COLUMNS = ("score", "level", "flagged", "red_flags", "top_terms", "error")
+STRUCTURED_COLUMNS = ("red_flags", "top_terms")
+CHUNK_ROWS = 20_000
+WORKER_BATCH = 2_000
+CACHE_LIMIT = 200_000
+IN_PROCESS_BELOW = 5_000  # rows; fewer are scored without starting workers
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    scored: int = 0
+    errors: int = 0
+    levels: dict = field(default_factory=lambda: {HIGH: 0, MEDIUM: 0, LOW: 0})
+    seconds: float = 0.0
+
+    def text(self, output: str) -> str:
+        rate = self.rows / self.seconds if self.seconds else 0.0
+        return (f"rows read {self.rows:,}, scored {self.scored:,}, errors {self.errors:,}; "
+                f"高 {self.levels[HIGH]:,} / 中 {self.levels[MEDIUM]:,} / 低 {self.levels[LOW]:,}; "
+                f"{self.seconds:.1f} s ({rate:,.0f} rows/s) -> {output}")
+
+
+# --- worker side ---------------------------------------------------------------------------------
+_worker: Screener | None = None
+
+
+def _start_worker(models_root: str, version: str) -> None:
+    global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
+    _worker = Screener(*ModelStore(models_root).load(version))
+
+
+def _compact(result: dict) -> tuple:
+    return (result["score"], result["level"], result["flagged"], result["red_flags"], result["top_terms"])
+
+
+def _score_in_worker(texts: list[str]) -> list[tuple]:
+    return [_compact(r) for r in _worker.analyse(texts)]
+
+
+# --- formatting ---------------------------------------------------------------------------------
+def format_red_flags(flags: list[dict]) -> str:
+    parts = []
+    for f in flags:
+        rate = f"(年化{f['annual_rate']:g}%)" if "annual_rate" in f else ""
+        parts.append(f"{f['name']}:{f['evidence']}{rate}")
+    return "; ".join(parts)
+
+
+def format_top_terms(terms: list[dict]) -> str:
+    return "; ".join(f"{t['term']}({t['weight']:+.2f})" for t in terms)
+
+
+class _Scorer:
+    """Scores unique texts, in worker processes when the input is large."""
+
+    def __init__(self, screener: Screener, models_root: str, jobs: int):
+        self.screener, self.models_root, self.jobs = screener, models_root, jobs
+        self.pool = None
+
+    def start_pool(self):
+        if self.pool is None and self.jobs > 1:
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start_worker,
+                                            initargs=(self.models_root, self.screener.version))
+
+    def submit(self, texts: list[str]):
+        """A handle whose ``result()`` is the compact results of texts, in order."""
+        if self.pool is None:
+            done = [_compact(r) for r in self.screener.analyse(texts)] if texts else []
+            return _Done(done)
+        batches = [texts[i:i + WORKER_BATCH] for i in range(0, len(texts), WORKER_BATCH)]
+        return _Pending([self.pool.submit(_score_in_worker, b) for b in batches])
+
+    def close(self, cancel: bool = False):
+        if self.pool is not None:
+            self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self.pool = None
+
+
+class _Done:
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class _Pending:
+    def __init__(self, futures):
+        self.futures = futures
+
+    def result(self):
+        out = []
+        for f in self.futures:
+            out.extend(f.result())
+        return out
+
+
+def _prepare(frame: pd.DataFrame, column: str, cache: dict):
+    """Per row: the text to score or the reason it cannot be; and the new unique texts to score."""
+    prepared, todo, seen = [], [], set()
+    for value in frame[column].tolist():
+        try:
+            text, _ = check_text(value)
+        except InputError as e:
+            prepared.append(("error", _row_error(value, e)))
+            continue
+        prepared.append(("text", text))
+        if text not in cache and text not in seen:
+            seen.add(text)
+            todo.append(text)
+    return prepared, todo
+
+
+def _row_error(value, error: InputError) -> str:
+    if isinstance(value, str):
+        return "empty text"
+    if value is None or (isinstance(value, float) and value != value):
+        return "empty text"
+    return f"not text ({type(value).__name__}: {value!r})"[:200]
+
+
+def _finish_chunk(frame, prepared, todo, scored, cache, structured: bool, summary: Summary,
+                  screener: Screener) -> pd.DataFrame:
+    if len(cache) + len(todo) > CACHE_LIMIT:
+        cache.clear()
+    cache.update(zip(todo, scored))
+    evicted = list({v for kind, v in prepared if kind == "text" and v not in cache})
+    if evicted:  # seen in an earlier chunk, then dropped from the bounded cache
+        cache.update(zip(evicted, (_compact(r) for r in screener.analyse(evicted))))
+    columns = {c: [] for c in RESULT_COLUMNS}
+    for kind, value in prepared:
+        if kind == "error":
+            for c in RESULT_COLUMNS:
+                columns[c].append("")
+            columns["error"][-1] = value
+            summary.errors += 1
+            continue
+        score, level, flagged, flags, terms = cache[value]
+        columns["score"].append(score)
+        columns["level"].append(level)
+        columns["flagged"].append(flagged)
+        columns["red_flags"].append(json.dumps(flags, ensure_ascii=False) if structured else format_red_flags(flags))
+        columns["top_terms"].append(json.dumps(terms, ensure_ascii=False) if structured else format_top_terms(terms))
+        columns["error"].append("")
+        summary.scored += 1
+        summary.levels[level] += 1
+    out = frame.copy()
+    for c in RESULT_COLUMNS:
+        out[c] = columns[c]  # re-screening a screened file replaces its old result columns in place
+    summary.rows += len(frame)
+    return out
+
+
+def _terminate_on_sigterm():
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if multiprocessing.current_process().name == "MainProcess":
+        try:
+            signal.signal(signal.SIGTERM, handler)
+        except ValueError:  # not the main thread
+            pass
+
+
+def screen_file(input_path: str, output: str | None, *, text_column: str | None = None, encoding: str | None = None,
+                jobs: int | None = None, quiet: bool = False, models_dir, version: str | None = None,
+                data_path=None, notify=None, chunk_rows: int = CHUNK_ROWS, stdout=None) -> Summary:
+    """Screen a file; every input row comes back, in order, with its score and reasons."""
+    notify = notify or (lambda m: None)
+    started = time.perf_counter()
+    fmt = output_format(output)
+    if output and output != "-":
+        check_writable(output)
+    source = open_source(input_path, encoding)
+    screener = open_screener(models_dir, version, data_path, notify=notify)
+    chunks = read_chunks(source, chunk_rows)
+    first = next(chunks, None)
+    if first is None or len(first.columns) == 0:
+        raise InputError(f"{source.name} has no rows to screen")
+    column = resolve_text_column(first, text_column, source.name)
+    jobs = jobs or os.cpu_count() or 1
+    scorer = _Scorer(screener, str(models_dir), jobs)
+    if len(first) >= min(chunk_rows, IN_PROCESS_BELOW):
+        scorer.start_pool()
+    summary, cache = Summary(), {}
+    structured = fmt == "jsonl"
+    _terminate_on_sigterm()
+    progress = _progress(quiet)
+    pending: deque = deque()
+    ok = False
+    try:
+        with open_table_writer(output, fmt, stdout=stdout) as writer:
+            def drain(limit: int):
+                while len(pending) > limit:
+                    frame, prepared, todo, _, handle = pending.popleft()
+                    out = _finish_chunk(frame, prepared, todo, handle.result(), cache, structured, summary,
+                                        screener)
+                    writer.write(out, json_columns=STRUCTURED_COLUMNS if structured else ())
+                    progress.update(len(frame))
+
+            for frame in _chain(first, chunks):
+                if column not in frame.columns:
+                    raise InputError(f"column {column!r} is missing from part of {source.name}")
+                prepared, todo = _prepare(frame, column, cache)
+                todo = [t for t in todo if not any(t in p[3] for p in pending)]  # scored by an earlier chunk
+                pending.append((frame, prepared, todo, set(todo), scorer.submit(todo)))
+                drain(1)
+            drain(0)
+        ok = True
+    except BrokenProcessPool:
+        raise ScreenerError("a worker process stopped unexpectedly (killed or out of memory); nothing was "
+                            "written. Run again, perhaps with fewer --jobs") from None
+    finally:
+        progress.close()
+        scorer.close(cancel=not ok)
+    summary.seconds = time.perf_counter() - started
+    if not quiet:
+        notify(summary.text(output or "standard output"))
+    return summary
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _progress(quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(unit=" rows", file=sys.stderr, disable=quiet or not sys.stderr.isatty(), mininterval=0.5)

@@ -1,0 +1,203 @@
+"""predict.py --input: every format, every row back in order, errors before work, nothing half-written."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import predict
+from features.paths import ROOT
+from features.scoring import check_text
+
+ADS = [
+    "叔叔阿姨看过来！康养基地床位认购，年化收益18%，到期回购，保本保息",
+    "【鲜果坊】今日车厘子特价39元一斤，会员再享9折，回T退订",
+    "",
+    "退休操盘手建群，每日免费推荐涨停牛股，人满即封，加QQ口令",
+    "【平安社区】警惕！凡是承诺保本保息的养老项目都是非法集资，请拨打96110举报",
+    "叔叔阿姨看过来！康养基地床位认购，年化收益18%，到期回购，保本保息",
+]
+
+
+def run(args, input=None):
+    return CliRunner().invoke(predict.main, args, input=input)
+
+
+def expected_scores(screener):
+    return [r["score"] for r in screener.analyse([a for a in ADS if a])]
+
+
+def check_rows(df, screener, text_column="text"):
+    assert len(df) == len(ADS)
+    assert [("" if pd.isna(t) else str(t)) for t in df[text_column]] == ADS
+    assert df["error"].fillna("").tolist() == ["", "", "empty text", "", "", ""]
+    scores = [float(s) for s, e in zip(df["score"], df["error"].fillna("")) if not e]
+    assert scores == pytest.approx(expected_scores(screener), abs=1e-6)
+
+
+def test_gbk_csv_to_csv(models_dir, screener, tmp_path):
+    src = tmp_path / "listings.csv"
+    pd.DataFrame({"编号": range(len(ADS)), "内容": ADS}).to_csv(src, index=False, encoding="gbk")
+    out = tmp_path / "screened.csv"
+    result = run(["--input", str(src), "--output", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert list(df.columns) == ["编号", "内容", "score", "level", "flagged", "red_flags", "top_terms", "error"]
+    assert df["编号"].tolist() == list(range(len(ADS)))
+    check_rows(df, screener, "内容")
+    assert "承诺收益率:年化收益18%(年化18%)" in df["red_flags"][0]
+
+
+def test_utf8_bom_csv_to_stdout(models_dir, screener, tmp_path):
+    src = tmp_path / "bom.csv"
+    pd.DataFrame({"text": ADS, "source": "群聊"}).to_csv(src, index=False, encoding="utf-8-sig")
+    result = run(["--input", str(src), "--quiet"])
+    assert result.exit_code == 0, result.output
+    from io import StringIO
+    check_rows(pd.read_csv(StringIO(result.stdout), keep_default_na=False), screener)
+
+
+def test_xlsx_in_and_out(models_dir, screener, tmp_path):
+    src = tmp_path / "in.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["标题", "正文", "价格"])
+    for i, ad in enumerate(ADS):
+        sheet.append([f"帖子{i}", ad or None, 100 + i])
+    book.save(src)
+    out = tmp_path / "out.xlsx"
+    result = run(["--input", str(src), "--output", str(out), "--text-column", "正文", "-q"])
+    assert result.exit_code == 0, result.output
+    df = pd.read_excel(out)
+    assert df["价格"].tolist() == [100 + i for i in range(len(ADS))]
+    check_rows(df.rename(columns={"正文": "text"}), screener)
+
+
+def test_jsonl_in_and_out_keeps_structure(models_dir, screener, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"id": i, "content": a}, ensure_ascii=False) for i, a in enumerate(ADS)),
+                   encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert run(["--input", str(src), "-o", str(out), "-q"]).exit_code == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == list(range(len(ADS)))
+    assert rows[0]["red_flags"][0]["name"] and isinstance(rows[0]["top_terms"], list)
+    assert rows[2]["error"] == "empty text"
+
+
+def test_stdin_text_lines(models_dir, screener):
+    result = run(["--input", "-", "-q"], input="\n".join(ADS) + "\n")
+    assert result.exit_code == 0, result.output
+    from io import StringIO
+    check_rows(pd.read_csv(StringIO(result.stdout), keep_default_na=False), screener)
+
+
+def test_ambiguous_or_missing_column_lists_the_columns(models_dir, tmp_path):
+    src = tmp_path / "two.csv"
+    pd.DataFrame({"标题": ["养老项目招商说明"] * 3, "备注": ["认购床位年化18%到期回购"] * 3}).to_csv(src, index=False)
+    result = run(["--input", str(src)])
+    assert result.exit_code == 1
+    assert "cannot tell which column of" in result.output and "Columns: 标题, 备注" in result.output
+    result = run(["--input", str(src), "--text-column", "内容"])
+    assert result.exit_code == 1
+    assert "column '内容' not found in" in result.output and "its columns are: 标题, 备注" in result.output
+
+
+def test_user_errors_fail_before_work(models_dir, tmp_path):
+    assert "input file not found" in run(["--input", str(tmp_path / "nope.csv")]).output
+    bad_xlsx = tmp_path / "bad.xlsx"
+    bad_xlsx.write_text("not a workbook", encoding="utf-8")
+    result = run(["--input", str(bad_xlsx)])
+    assert result.exit_code == 1 and "is not an Excel .xlsx workbook" in result.output
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("text\n保本保息年化百分之十八\n".encode("gbk"))
+    result = run(["--input", str(gbk), "--encoding", "utf-8"])
+    assert result.exit_code == 1 and "cannot be decoded as utf-8" in result.output
+    src = tmp_path / "ok.csv"
+    src.write_text("text\n保本保息\n", encoding="utf-8")
+    result = run(["--input", str(src), "--output", str(tmp_path / "no" / "such" / "dir.csv")])
+    assert result.exit_code == 1 and "does not exist" in result.output
+    result = run(["--input", str(src), "--output", str(tmp_path / "out.docx")])
+    assert result.exit_code == 1 and "must end in .csv, .tsv, .xlsx or .jsonl" in result.output
+
+
+def test_undecodable_bytes_mid_file_leave_no_output(models_dir, tmp_path):
+    src = tmp_path / "broken.csv"
+    good = ("text\n" + "今日特价鸡蛋五元一斤回T退订\n" * 40000).encode("utf-8")
+    src.write_bytes(good + b"\xff\xfe\xff broken\n" + "保本保息\n".encode("utf-8"))
+    out = tmp_path / "out.csv"
+    result = run(["--input", str(src), "--output", str(out), "--encoding", "utf-8", "-q"])
+    assert result.exit_code == 1 and "not valid utf-8" in result.output
+    assert not out.exists()
+    assert list(tmp_path.glob(".out.csv.*")) == []
+
+
+def test_hundred_thousand_rows_come_back_in_order(models_dir, tmp_path):
+    src = tmp_path / "big.csv"
+    n = 100_000
+    texts = [f"第{i}号 " + ADS[i % len(ADS)] if ADS[i % len(ADS)] else "" for i in range(n)]
+    pd.DataFrame({"row": range(n), "text": texts}).to_csv(src, index=False)
+    out = tmp_path / "big_out.csv"
+    result = run(["--input", str(src), "--output", str(out), "--jobs", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert len(df) == n
+    assert df["row"].tolist() == list(range(n))
+    assert (df["error"] == "empty text").sum() == n // len(ADS) + (1 if n % len(ADS) > 2 else 0)
+
+
+def test_batch_scores_equal_single_ad_scores(models_dir, screener, tmp_path):
+    src = tmp_path / "same.txt"
+    src.write_text("\n".join(a for a in ADS if a), encoding="utf-8")
+    result = run(["--input", str(src), "--quiet", "--jobs", "1"])
+    from io import StringIO
+    batch = pd.read_csv(StringIO(result.stdout))["score"].tolist()
+    single = [json.loads(run(["--json", a]).output)["score"] for a in ADS if a]
+    assert batch == pytest.approx(single, abs=1e-6)
+
+
+def test_interrupted_run_leaves_no_output(models_dir, tmp_path):
+    src = tmp_path / "long.csv"
+    pd.DataFrame({"text": [f"{i}号 " + ADS[0] for i in range(400_000)]}).to_csv(src, index=False)
+    out = tmp_path / "long_out.csv"
+    env = {**os.environ, "SCREENER_MODELS": str(models_dir)}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "predict.py"), "--input", str(src), "--output", str(out),
+                             "--jobs", "2", "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".long_out.csv.*")) and time.time() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".long_out.csv.*")), "the run never started writing"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert not out.exists()
+    assert list(tmp_path.glob(".long_out.csv.*")) == []
+
+
+def test_killed_worker_leaves_no_output(models_dir, tmp_path):
+    src = tmp_path / "long.csv"
+    pd.DataFrame({"text": [f"{i}号 " + ADS[3] for i in range(400_000)]}).to_csv(src, index=False)
+    out = tmp_path / "long_out.csv"
+    env = {**os.environ, "SCREENER_MODELS": str(models_dir)}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "predict.py"), "--input", str(src), "--output", str(out),
+                             "--jobs", "2", "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    children = []
+    deadline = time.time() + 60
+    while len(children) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+        listing = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        children = [int(pid) for pid in listing]
+    assert children, "no worker processes started"
+    time.sleep(1.0)
+    os.kill(children[-1], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "a worker process stopped unexpectedly" in stderr.decode()
+    assert not out.exists()
+    assert list(tmp_path.glob(".long_out.csv.*")) == []
