@@ -99,3 +99,29 @@ def test_default_model_is_built_on_first_use(tmp_path, monkeypatch):
     assert "building the built-in model from" in result.stderr
     assert (tmp_path / "fresh" / "default" / "metadata.json").is_file()
     assert (tmp_path / "fresh" / "current").read_text().strip() == "default"
+
+
+def _pretend_saved_under_old_sklearn(directory):
+    meta_file = directory / "metadata.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta["libraries"]["scikit-learn"] = "0.24.2"
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
+
+
+def test_model_from_other_library_versions_says_how_to_rebuild(models_dir):
+    import shutil
+    shutil.copytree(models_dir / "default", models_dir / "v2")
+    _pretend_saved_under_old_sklearn(models_dir / "v2")
+    result = run(["--model", "v2", SUSPICIOUS])
+    assert result.exit_code == 1
+    assert "saved under other library versions (scikit-learn 0.24.2 ->" in result.output
+    assert "rebuild it from the data with `python train.py fit`" in result.output
+
+
+def test_builtin_model_from_other_library_versions_is_rebuilt(models_dir):
+    _pretend_saved_under_old_sklearn(models_dir / "default")
+    result = run(["--json", SUSPICIOUS])
+    assert result.exit_code == 0
+    assert "rebuilding the built-in model" in result.stderr
+    meta = json.loads((models_dir / "default" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["libraries"]["scikit-learn"] != "0.24.2"
