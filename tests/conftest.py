@@ -35,7 +35,7 @@ def real_data() -> Path:
     return REAL
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def screener(trained_models):
     from features.scoring import open_screener
 
