@@ -47,6 +47,29 @@ def merge_near_duplicate_groups(df: pd.DataFrame) -> pd.Series:
     return df["group"].map(find)
 
 
+def counts_markdown(df: pd.DataFrame) -> str:
+    def table(frame: pd.DataFrame, key: str) -> str:
+        counts = frame.groupby([key, "label"]).size().unstack(fill_value=0).reindex(columns=[1, 0], fill_value=0)
+        lines = [f"| {key} | suspicious (1) | normal (0) |", "|---|---:|---:|"]
+        lines += [f"| {k} | {r[1]} | {r[0]} |" for k, r in counts.sort_values([1, 0], ascending=False).iterrows()]
+        return "\n".join(lines)
+
+    lengths = df["text"].str.len()
+    head = (f"{len(df)} texts: {int(df['label'].sum())} suspicious, {int((df['label'] == 0).sum())} normal; "
+            f"{int((df['split'] == 'test').sum())} in the test split; {df['group'].nunique()} groups. "
+            f"Lengths {lengths.min()}-{lengths.max()} characters, median {int(lengths.median())}.")
+    return "\n\n".join([head, table(df, "category"), table(df, "channel"), table(df, "evasion")])
+
+
+def write_counts(df: pd.DataFrame) -> None:
+    readme = HERE / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- counts:start -->", "<!-- counts:end -->"
+    before, _, rest = text.partition(start)
+    _, _, after = rest.partition(end)
+    readme.write_text(f"{before}{start}\n{counts_markdown(df)}\n{end}{after}", encoding="utf-8")
+
+
 def main() -> None:
     df = load_parts()
     df["text"] = df["text"].astype(str).str.strip()
@@ -60,6 +83,7 @@ def main() -> None:
     df["split"] = assign_splits(df)
     df = df.sort_values(["label", "category", "id"], ascending=[False, True, True])
     df[list(COLUMNS)].to_csv(HERE / "ads.csv", index=False, encoding="utf-8")
+    write_counts(df)
     print(f"{len(df)} texts ({before - len(df)} duplicates dropped), "
           f"{df['label'].sum()} suspicious, {(df['label'] == 0).sum()} normal, "
           f"test share {(df['split'] == 'test').mean():.3f}")
