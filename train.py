@@ -6,7 +6,7 @@ import json
 import click
 
 from features import ScreenerError
-from features.paths import DEFAULT_DATA, default_models_dir
+from features.paths import DEFAULT_CASES, DEFAULT_DATA, default_models_dir
 from features.store import DEFAULT_VERSION, ModelStore, trust_model_dir
 from features.training import fit_corpus
 
@@ -106,6 +106,52 @@ def evaluate(file, text_column, label_column, encoding, version, as_json, models
         click.echo(json.dumps(m, ensure_ascii=False))
     else:
         click.echo(_format_metrics(file, m) + f" flagged_share={m['flagged_share']} model={m['model']}")
+
+
+@cli.command()
+@click.argument("cases_file", type=click.Path(dir_okay=False))
+@click.option("--cases", "cases_path", type=click.Path(dir_okay=False), default=str(DEFAULT_CASES),
+              show_default=True, help="Where accepted cases are kept.")
+@click.option("--data", type=click.Path(dir_okay=False), default=str(DEFAULT_DATA), show_default=True,
+              help="The corpus the candidate trains on with the cases.")
+@click.option("--prefer-new", is_flag=True, help="Where a text is already labelled the other way, take the new label.")
+@click.option("--force", is_flag=True, help="Promote the candidate even if it does worse than the current model.")
+@click.option("--encoding", default=None, help="Encoding of CASES_FILE (default: detect UTF-8 / GB18030).")
+@models_dir_option
+def add(cases_file, cases_path, data, prefer_new, force, encoding, models_dir):
+    """Add labelled cases, train a candidate, compare it with the current model, promote it or not.
+
+    CASES_FILE is CSV/XLSX/JSONL with columns text and label (1/0, 是/否, 可疑/正常,
+    risk/normal, suspicious/normal), optionally category, who, when, source. Every row is
+    checked first; any bad row stops the command with nothing changed. One case in five
+    (by a hash of its text) goes to the test side. The candidate is promoted when its F1 on
+    the same test data is at least the current's minus 0.01 and its ROC-AUC at least the
+    current's minus 0.01.
+
+    \b
+    Example:
+      python train.py add confirmed_2026_11.xlsx
+    """
+    from pathlib import Path
+
+    from features.retrain import add_cases, comparison_table
+
+    store = _store(models_dir)
+    result = add_cases(cases_file, corpus_path=Path(data), cases_path=Path(cases_path), store=store,
+                       prefer_new=prefer_new, force=force, encoding=encoding, notify=_notify)
+    if not result["added"]:
+        click.echo(f"nothing new to add: {result['duplicates']} case(s) were already known")
+        return
+    click.echo(f"accepted {result['added']} case(s), skipped {result['duplicates']} duplicate(s), "
+               f"relabelled {result['overridden']}")
+    click.echo(comparison_table(result["comparison"]))
+    if result["promoted"]:
+        forced = " (forced: it does worse than the current model)" if result["forced"] else ""
+        click.echo(f"promoted {result['version']} to current{forced}; cases saved to {cases_path}")
+    else:
+        raise click.ClickException("the candidate does worse than the current model beyond the tolerance "
+                                   "(F1 or ROC-AUC down by more than 0.01); nothing was changed. Check the new "
+                                   "labels, or promote it anyway with --force")
 
 
 @cli.command(name="models")

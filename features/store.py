@@ -126,6 +126,19 @@ class ModelStore:
     def read_metadata(self, version: str) -> dict:
         return read_metadata(self.path(version))
 
+    def update_metadata(self, version: str, extra: dict) -> None:
+        """Add facts learnt after saving (such as a comparison) to a version's metadata."""
+        _write_json_atomic(self.path(version) / METADATA_FILE, {**self.read_metadata(version), **extra})
+
+    def remove(self, version: str) -> None:
+        if version == self.current():
+            raise ModelError(f"{version} is the current model; roll back to another version first")
+        digest = (self.read_metadata(version).get("files") or {}).get(MODEL_FILE) if self.path(version).exists() else None
+        shutil.rmtree(self.path(version), ignore_errors=True)
+        still_used = {(self.read_metadata(v).get("files") or {}).get(MODEL_FILE) for v in self.versions()}
+        if digest and digest not in still_used and digest in self.trusted():
+            _write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() - {digest})})
+
     # --- trust ----------------------------------------------------------
     def trusted(self) -> set[str]:
         f = self.root / TRUSTED_FILE

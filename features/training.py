@@ -142,35 +142,37 @@ def json_params(params: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
-def fit_corpus(data_path: str | Path, store, version: str, params: dict | None = None, notify=None,
-               extra_train: pd.DataFrame | None = None, extra_metadata: dict | None = None,
-               make_current: bool = True) -> dict:
-    """Train on the corpus's train split (plus optional extra rows), evaluate on its test split, save."""
+def fit_and_save(train_df: pd.DataFrame, test_df: pd.DataFrame, store, version: str, data_info: dict,
+                 params: dict | None = None, notify=None, extra_metadata: dict | None = None,
+                 make_current: bool = True, kind: str = "fit") -> dict:
+    """Train on train_df, evaluate on test_df, save as a version (and make it current)."""
     notify = notify or (lambda message: None)
     params = {**DEFAULT_PARAMS, **(params or {})}
-    corpus = load_corpus(data_path)
-    train_df = corpus[corpus["split"] == "train"]
-    test_df = corpus[corpus["split"] == "test"]
-    if extra_train is not None and len(extra_train):
-        train_df = pd.concat([train_df, extra_train], ignore_index=True)
-    notify(f"training on {len(train_df)} rows of {data_path} (5-fold cross-validation for the threshold, "
-           "then the final fit)...")
+    notify(f"training on {len(train_df)} rows (5-fold cross-validation for the threshold, then the final fit)...")
     pipeline, threshold, cv = train(train_df, params)
     test_scores = pipeline.predict_proba(test_df["text"].tolist())[:, 1] if len(test_df) else []
-    test_metrics = metrics(test_df["label"], test_scores, threshold) if len(test_df) else None
     meta = {
-        "kind": "fit",
+        "kind": kind,
         "tokenizer": params["tokenizer"],
         "params": json_params(params),
-        "data": {"path": str(data_path), "sha256": sha256_of(data_path), "train_rows": int(len(train_df)),
-                 "test_rows": int(len(test_df))},
+        "data": {**data_info, "train_rows": int(len(train_df)), "test_rows": int(len(test_df))},
         "threshold": threshold,
         "threshold_rule": THRESHOLD_RULE,
         "levels": {"高": max(HIGH_LEVEL_FLOOR, threshold), "中": threshold},
-        "metrics": {"test": test_metrics, "cross_validation": cv},
+        "metrics": {"test": metrics(test_df["label"], test_scores, threshold) if len(test_df) else None,
+                    "cross_validation": cv},
         **(extra_metadata or {}),
     }
     store.save(pipeline, meta, version, replace=True)
     if make_current:
         store.set_current(version)
     return store.read_metadata(version)
+
+
+def fit_corpus(data_path: str | Path, store, version: str, params: dict | None = None, notify=None,
+               make_current: bool = True) -> dict:
+    """Train on the corpus's train split, evaluate on its test split, save."""
+    corpus = load_corpus(data_path)
+    return fit_and_save(corpus[corpus["split"] == "train"], corpus[corpus["split"] == "test"], store, version,
+                        {"path": str(data_path), "sha256": sha256_of(data_path)}, params=params, notify=notify,
+                        make_current=make_current)
