@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from features.corpus import COLUMNS, assign_splits, duplicate_key, near_duplicate_pairs, text_id  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+MIN_LENGTH = 8  # shorter than the shortest real SMS blast: too little to label
 
 
 def load_parts() -> pd.DataFrame:
@@ -73,7 +74,10 @@ def write_counts(df: pd.DataFrame) -> None:
 def main() -> None:
     df = load_parts()
     df["text"] = df["text"].astype(str).str.strip()
-    df = df[df["text"] != ""]
+    short = df["text"].str.len() < MIN_LENGTH
+    if short.any():
+        print(f"dropping {int(short.sum())} text(s) shorter than {MIN_LENGTH} characters", file=sys.stderr)
+    df = df[~short]
     df["label"] = df["label"].astype(int)
     df["key"] = df["text"].map(duplicate_key)
     before = len(df)
