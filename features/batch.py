@@ -23,7 +23,7 @@ RESULT_COLUMNS = ("score", "level", "flagged", "red_flags", "top_terms", "error"
 STRUCTURED_COLUMNS = ("red_flags", "top_terms")
 CHUNK_ROWS = 20_000
 WORKER_BATCH = 2_000
-CACHE_LIMIT = 200_000
+CACHE_LIMIT = 50_000
 IN_PROCESS_BELOW = 5_000  # rows; fewer are scored without starting workers
 
 
