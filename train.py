@@ -154,6 +154,53 @@ def add(cases_file, cases_path, data, prefer_new, force, encoding, models_dir):
                                    "labels, or promote it anyway with --force")
 
 
+@cli.command()
+@click.argument("listings_file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--text-column", default=None, help="Column holding the ads (found automatically when clear).")
+@click.option("--encoding", default=None, help="Encoding of LISTINGS_FILE (default: detect UTF-8 / GB18030).")
+@click.option("--cases", "cases_path", type=click.Path(dir_okay=False), default=str(DEFAULT_CASES),
+              show_default=True, help="Labelled cases to train on with the corpus.")
+@click.option("--data", type=click.Path(dir_okay=False), default=str(DEFAULT_DATA), show_default=True,
+              help="The corpus.")
+@click.option("--force", is_flag=True, help="Promote the adapted model even if it does worse on the test data.")
+@models_dir_option
+def adapt(listings_file, text_column, encoding, cases_path, data, force, models_dir):
+    """Adapt to your own stream: train a new version with unlabelled listings as background.
+
+    LISTINGS_FILE is any file batch screening reads (CSV/TSV/XLSX/JSONL/text, GBK or
+    UTF-8), typically the export you screen every week. Its texts count as normal with
+    weight 0.5; in up to 3 rounds the 2% the model scores highest are set aside, and
+    written, likeliest first, to set_aside.csv in the new model's folder: leads to check,
+    in the format `train.py add` reads once you fill in the label column. Files over
+    20,000 distinct texts are sampled down. The listings are not copied into data/.
+
+    \b
+    Example:
+      python train.py adapt weekly_export.xlsx --text-column 内容
+    """
+    from pathlib import Path
+
+    from features.retrain import adapt_to_listings, comparison_table
+
+    store = _store(models_dir)
+    result = adapt_to_listings(listings_file, corpus_path=Path(data), cases_path=Path(cases_path), store=store,
+                               text_column=text_column, encoding=encoding, force=force, notify=_notify)
+    bg = result["background"]
+    click.echo(f"background: {bg['file']} ({bg['rows_read']:,} rows read, {bg['rows_used']:,} used, "
+               f"{bg['set_aside']} set aside in {len(bg['rounds'])} round(s))")
+    click.echo(comparison_table(result["comparison"]))
+    if result["promoted"]:
+        forced = " (forced: it does worse than the current model)" if result["forced"] else ""
+        click.echo(f"promoted {result['version']} to current{forced}")
+        click.echo(f"leads to check (set aside, likeliest first): {result['set_aside_file']}")
+        for _, lead in result["leads"].head(5).iterrows():
+            click.echo(f"  {round(lead['score'] * 100):>3}  {lead['text'][:60]}")
+    else:
+        raise click.ClickException("the adapted model does worse than the current one beyond the tolerance "
+                                   "(F1 down by more than 0.02 or ROC-AUC by more than 0.01); nothing was changed. "
+                                   "Check that the file is your own stream of ads, or promote it with --force")
+
+
 @cli.command(name="models")
 @models_dir_option
 def list_models(models_dir):

@@ -76,16 +76,15 @@ def main(rows, baseline_rows, input_path, jobs):
         src = Path(input_path) if input_path else Path(tmp) / "ads.csv"
         if not input_path:
             pd.DataFrame({"text": make_ads(rows)}).to_csv(src, index=False)
-        n = len(pd.read_csv(src, usecols=["text"]))
+        n = sum(len(c) for c in pd.read_csv(src, usecols=["text"], chunksize=100_000))
         out = Path(tmp) / "screened.csv"
         seconds, peak_mb = run_batch(src, out, jobs)
-        batch = pd.read_csv(out, keep_default_na=False, encoding="utf-8-sig")
-        sample = batch.head(baseline_rows)
+        sample = pd.read_csv(out, keep_default_na=False, encoding="utf-8-sig", nrows=baseline_rows)
         import jieba
 
         jieba.initialize()
         base_seconds, base_scores = run_baseline(sample["text"].astype(str).tolist(), screener)
-        base_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        base_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this process: model + sample
     batch_rate, base_rate = n / seconds, len(sample) / base_seconds
     max_diff = float(np.max(np.abs(sample["score"].astype(float).to_numpy() - base_scores)))
     print(f"batch: rows={n} seconds={seconds:.1f} ads_per_s={batch_rate:,.0f} peak_mb={peak_mb:,.0f}")

@@ -35,10 +35,10 @@ def compare(current: Screener, candidate: Screener, test_df: pd.DataFrame) -> di
             "newly_wrong": int((cur_right & ~cand_right).sum()), "newly_right": int((~cur_right & cand_right).sum())}
 
 
-def should_promote(cmp: dict) -> bool:
+def should_promote(cmp: dict, f1_tolerance: float = F1_TOLERANCE, auc_tolerance: float = ROC_AUC_TOLERANCE) -> bool:
     cur, cand = cmp["current"], cmp["candidate"]
-    auc_ok = cur["roc_auc"] is None or cand["roc_auc"] >= cur["roc_auc"] - ROC_AUC_TOLERANCE
-    return cand["f1"] >= cur["f1"] - F1_TOLERANCE and auc_ok
+    auc_ok = cur["roc_auc"] is None or cand["roc_auc"] >= cur["roc_auc"] - auc_tolerance
+    return cand["f1"] >= cur["f1"] - f1_tolerance and auc_ok
 
 
 def comparison_table(cmp: dict) -> str:
@@ -49,6 +49,16 @@ def comparison_table(cmp: dict) -> str:
     lines.append(f"  {'newly wrong (was right)':<22}{'':>14}{cmp['newly_wrong']:>22}")
     lines.append(f"  {'newly right (was wrong)':<22}{'':>14}{cmp['newly_right']:>22}")
     return "\n".join(lines)
+
+
+def training_rows(corpus: pd.DataFrame, cases: pd.DataFrame):
+    """(train, test): the corpus splits, each with the cases of the same side."""
+    cases = cases.assign(group=cases["id"])  # each case is its own group in cross-validation
+    train_df = pd.concat([corpus[corpus["split"] == "train"], cases[cases["split"] == "train"]], ignore_index=True)
+    test_df = pd.concat([corpus[corpus["split"] == "test"], cases[cases["split"] == "test"]], ignore_index=True)
+    for frame in (train_df, test_df):
+        frame["label"] = frame["label"].astype(int)
+    return train_df, test_df
 
 
 @contextmanager
@@ -74,14 +84,7 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
     current = open_screener(store.root, data_path=corpus_path, notify=notify)
     keep = lambda df: df[~df["text"].map(duplicate_key).isin(plan.overridden)]  # noqa: E731
     all_cases = pd.concat([keep(cases), plan.accepted], ignore_index=True)
-    all_cases["group"] = all_cases["id"]  # each case is its own group in cross-validation
-    corpus = keep(corpus)
-    train_df = pd.concat([corpus[corpus["split"] == "train"], all_cases[all_cases["split"] == "train"]],
-                         ignore_index=True)
-    test_df = pd.concat([corpus[corpus["split"] == "test"], all_cases[all_cases["split"] == "test"]],
-                        ignore_index=True)
-    for frame in (train_df, test_df):
-        frame["label"] = frame["label"].astype(int)
+    train_df, test_df = training_rows(keep(corpus), all_cases)
     cases_path.parent.mkdir(parents=True, exist_ok=True)
     fd, staged = tempfile.mkstemp(prefix=f".{cases_path.name}.", suffix=".partial", dir=cases_path.parent)
     os.close(fd)
@@ -115,3 +118,99 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
     if not promoted:
         store.remove(version)
     return result
+
+
+ADAPT_F1_TOLERANCE = 0.02
+ADAPT_RULE = (f"an adapted model is promoted when, on the same test data, its F1 is at least the current model's "
+              f"minus {ADAPT_F1_TOLERANCE} and its ROC-AUC at least the current's minus {ROC_AUC_TOLERANCE} "
+              "(the background changes what normal looks like, so a little ground on hand-written tests is allowed)")
+
+
+def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path, store: ModelStore,
+                      text_column: str | None = None, encoding: str | None = None, force: bool = False,
+                      notify=None) -> dict:
+    """Train an adapted version on the corpus plus an office's unlabelled listings; compare; promote or not."""
+    from .adapt import ADAPT_RULE as METHOD, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE, adapt, \
+        read_background
+    from .batch import format_red_flags
+
+    notify = notify or (lambda m: None)
+    corpus, cases = load_corpus(corpus_path), load_cases(cases_path)
+    train_df, test_df = training_rows(corpus, cases)
+    known = set(corpus["text"].map(duplicate_key)) | set(cases["text"].map(duplicate_key))
+    background = read_background(listings_path, text_column, encoding, known,
+                                 progress=lambda n: notify(f"read {n:,} rows of {listings_path}"))
+    for w in background.warnings:
+        notify(f"warning: {w}")
+    notify(f"{len(background.texts):,} distinct background texts"
+           + (f" (sampled from more, cap {SAMPLE_CAP:,})" if background.sampled else ""))
+    current = open_screener(store.root, data_path=corpus_path, notify=notify)
+    model, threshold, table, rounds, cv = adapt(train_df, background.texts, current.threshold, notify=notify)
+    version, promoted = store.next_version(), False
+    test_scores = model.predict_proba(test_df["text"].tolist())[:, 1]
+    meta = {
+        "kind": "adapt", "parent": current.version, "tokenizer": current.metadata.get("tokenizer"),
+        "params": current.metadata.get("params"),
+        "data": {"path": str(corpus_path), "sha256": sha256_of(corpus_path), "train_rows": int(len(train_df)),
+                 "test_rows": int(len(test_df)),
+                 **({"cases": {"path": str(cases_path), "sha256": sha256_of(cases_path), "rows": int(len(cases))}}
+                    if Path(cases_path).is_file() else {})},
+        "background": {"file": background.file, "sha256": background.sha256, "rows_read": background.rows_read,
+                       "rows_usable": background.rows_usable, "rows_used": len(background.texts) - len(table),
+                       "sampled_to_cap": background.sampled, "cap": SAMPLE_CAP, "weight": BACKGROUND_WEIGHT,
+                       "share_set_aside_per_round": SET_ASIDE_SHARE, "max_rounds": MAX_ROUNDS, "rounds": rounds,
+                       "set_aside": int(len(table)), "method": METHOD},
+        "threshold": threshold,
+        "threshold_rule": "as train.py fit, on corpus folds with the background always in training",
+        "levels": {"高": max(0.8, threshold), "中": threshold},
+        "metrics": {"test": metrics(test_df["label"], test_scores, threshold), "cross_validation": cv},
+    }
+    try:
+        store.save(model, meta, version)
+        candidate = Screener(*store.load(version))
+        leads = _set_aside_table(candidate, table, background.file, format_red_flags)
+        _write_csv_atomic(leads, store.path(version) / "set_aside.csv")
+        cmp = compare(current, candidate, test_df)
+        passes = should_promote(cmp, ADAPT_F1_TOLERANCE, ROC_AUC_TOLERANCE)
+        promoted = force or passes
+        store.update_metadata(version, {"comparison": cmp, "promotion_rule": ADAPT_RULE, "promoted": promoted,
+                                        "forced": bool(force and not passes)})
+        if promoted:
+            store.set_current(version)
+    except BaseException:
+        if not promoted and store.path(version).exists():
+            store.remove(version)
+        raise
+    result = {"version": version, "comparison": cmp, "promoted": promoted, "forced": bool(force and not passes),
+              "set_aside": int(len(table)), "set_aside_file": str(store.path(version) / "set_aside.csv"),
+              "background": meta["background"], "leads": leads}
+    if not promoted:
+        store.remove(version)
+    return result
+
+
+def _set_aside_table(screener: Screener, table: pd.DataFrame, source: str, format_flags) -> pd.DataFrame:
+    """Leads for inspectors, likeliest first, in the format `train.py add` reads (fill in label)."""
+    results = screener.analyse(table["text"].tolist()) if len(table) else []
+    leads = pd.DataFrame({
+        "text": table["text"].tolist(),
+        "label": "",
+        "category": "",
+        "source": source,
+        "score": [r["score"] for r in results],
+        "level": [r["level"] for r in results],
+        "red_flags": [format_flags(r["red_flags"]) for r in results],
+        "round": table["round"].tolist(),
+    })
+    return leads.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
