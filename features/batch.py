@@ -1,6 +1,7 @@
 """Screening whole files: streamed in chunks, scored in parallel, written atomically, every row kept in order."""
 from __future__ import annotations
 
+import heapq
 import json
 import multiprocessing
 import os
@@ -27,6 +28,9 @@ CACHE_LIMIT = 50_000
 IN_PROCESS_BELOW = 5_000  # rows; fewer are scored without starting workers
 
 
+HISTOGRAM_BINS = 10
+
+
 @dataclass
 class Summary:
     rows: int = 0
@@ -34,6 +38,25 @@ class Summary:
     errors: int = 0
     levels: dict = field(default_factory=lambda: {HIGH: 0, MEDIUM: 0, LOW: 0})
     seconds: float = 0.0
+    histogram: list = field(default_factory=lambda: [0] * HISTOGRAM_BINS)  # scores in tenths
+    top_flagged: list = field(default_factory=list)  # heap of (score, -row, text, level, red flags)
+    keep_top: int = 0
+
+    def record(self, row: int, text: str, score: float, level: str, flagged: bool, flags: list) -> None:
+        self.scored += 1
+        self.levels[level] += 1
+        self.histogram[min(int(score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
+        if flagged and self.keep_top:
+            item = (score, -row, text, level, format_red_flags(flags))
+            if len(self.top_flagged) < self.keep_top:
+                heapq.heappush(self.top_flagged, item)
+            elif item > self.top_flagged[0]:
+                heapq.heapreplace(self.top_flagged, item)
+
+    def flagged_rows(self) -> list[dict]:
+        """The highest-scoring flagged rows kept, highest first (row numbers count from 1)."""
+        return [{"row": -r + 1, "score": s, "level": lv, "text": t, "red_flags": f}
+                for s, r, t, lv, f in sorted(self.top_flagged, reverse=True)]
 
     def text(self, output: str) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
@@ -160,14 +183,13 @@ def _finish_chunk(frame, prepared, todo, scored, cache, structured: bool, summar
             summary.errors += 1
             continue
         score, level, flagged, flags, terms = cache[value]
+        summary.record(summary.rows + len(columns["score"]), value, score, level, flagged, flags)
         columns["score"].append(score)
         columns["level"].append(level)
         columns["flagged"].append(flagged)
         columns["red_flags"].append(json.dumps(flags, ensure_ascii=False) if structured else format_red_flags(flags))
         columns["top_terms"].append(json.dumps(terms, ensure_ascii=False) if structured else format_top_terms(terms))
         columns["error"].append("")
-        summary.scored += 1
-        summary.levels[level] += 1
     out = frame.copy()
     for c in RESULT_COLUMNS:
         out[c] = columns[c]  # re-screening a screened file replaces its old result columns in place
@@ -188,7 +210,8 @@ def _terminate_on_sigterm():
 
 def screen_file(input_path: str, output: str | None, *, text_column: str | None = None, encoding: str | None = None,
                 jobs: int | None = None, quiet: bool = False, models_dir, version: str | None = None,
-                data_path=None, notify=None, chunk_rows: int = CHUNK_ROWS, stdout=None) -> Summary:
+                data_path=None, notify=None, chunk_rows: int = CHUNK_ROWS, stdout=None, screener: Screener | None = None,
+                on_progress=None, keep_top: int = 0, max_rows: int | None = None) -> Summary:
     """Screen a file; every input row comes back, in order, with its score and reasons."""
     notify = notify or (lambda m: None)
     started = time.perf_counter()
@@ -196,7 +219,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     if output and output != "-":
         check_writable(output)
     source = open_source(input_path, encoding)
-    screener = open_screener(models_dir, version, data_path, notify=notify)
+    screener = screener or open_screener(models_dir, version, data_path, notify=notify)
     chunks = read_chunks(source, chunk_rows)
     first = next(chunks, None)
     if first is None or len(first.columns) == 0:
@@ -206,7 +229,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     scorer = _Scorer(screener, str(models_dir), jobs)
     if len(first) >= min(chunk_rows, IN_PROCESS_BELOW):
         scorer.start_pool()
-    summary, cache = Summary(), {}
+    summary, cache = Summary(keep_top=keep_top), {}
     structured = fmt == "jsonl"
     _terminate_on_sigterm()
     progress = _progress(quiet)
@@ -221,8 +244,15 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                                         screener)
                     writer.write(out, json_columns=STRUCTURED_COLUMNS if structured else ())
                     progress.update(len(frame))
+                    if on_progress:
+                        on_progress(summary.rows)
 
+            read = 0
             for frame in _chain(first, chunks):
+                read += len(frame)
+                if max_rows is not None and read > max_rows:
+                    raise InputError(f"{source.name} has more than {max_rows:,} rows; screen files this big with "
+                                     "`python predict.py --input FILE`")
                 if column not in frame.columns:
                     raise InputError(f"column {column!r} is missing from part of {source.name}")
                 prepared, todo = _prepare(frame, column, cache)

@@ -1,0 +1,106 @@
+"""End to end in a real headless Chromium: paste an ad and see the verdict; upload a file and download the result."""
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+
+SUSPICIOUS = "叔叔阿姨看过来！康养基地床位认购，年化收益18%，五年到期回购，保本保息"
+WARNING = "【平安社区】警惕！凡是承诺保本保息的养老项目都是非法集资，请拨打96110举报"
+
+
+@pytest.fixture(scope="module")
+def server(screener, trained_models, tmp_path_factory):
+    import uvicorn
+
+    from features.web import create_app
+
+    folder = tmp_path_factory.mktemp("web")
+    app = create_app(screener, trained_models, pending_path=folder / "new_cases.csv", work_dir=folder / "work")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", folder
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser.new_page()
+        browser.close()
+
+
+def test_paste_an_ad_and_see_the_verdict(server, page):
+    url, folder = server
+    page.goto(url)
+    page.fill("#ad", SUSPICIOUS)
+    started = time.perf_counter()
+    page.click("#score-btn")
+    page.wait_for_selector("#level-value")
+    elapsed = time.perf_counter() - started
+    assert page.inner_text("#level-value") == "风险高"
+    assert int(page.inner_text("#score-value")) >= 80
+    assert "承诺收益率" in page.inner_text("#result")
+    assert page.locator("#ad-highlight mark.flag").count() >= 3
+    assert elapsed < 2.0
+    page.click("#confirm-btn")
+    page.wait_for_function("document.getElementById('pending').textContent === '1'")
+    assert pd.read_csv(folder / "new_cases.csv")["text"].tolist() == [SUSPICIOUS]
+    page.fill("#ad", WARNING)
+    page.click("#score-btn")
+    page.wait_for_function("document.getElementById('level-value').textContent === '风险低'")
+    assert "防范提示语境" in page.inner_text("#result")
+
+
+def test_upload_a_file_and_download_the_result(server, page, tmp_path):
+    url, _ = server
+    src = tmp_path / "listings.csv"
+    pd.DataFrame({"编号": [1, 2, 3], "内容": [SUSPICIOUS, "今日鸡蛋特价，回T退订", WARNING]}).to_csv(
+        src, index=False, encoding="gbk")
+    page.goto(url)
+    page.set_input_files("#file", str(src))
+    page.click("#upload-btn")
+    page.wait_for_selector("#download", timeout=30_000)
+    assert "共 3 行" in page.inner_text("#summary")
+    assert page.locator("#flagged tr").count() == 2  # header and the one suspicious row
+    with page.expect_download() as info:
+        page.click("#download")
+    saved = tmp_path / "screened.csv"
+    info.value.save_as(saved)
+    df = pd.read_csv(saved, encoding="utf-8-sig")
+    assert df["编号"].tolist() == [1, 2, 3] and df["level"].tolist()[0] == "高"
+
+
+def test_a_broken_upload_shows_an_error_and_the_page_keeps_working(server, page, tmp_path):
+    url, _ = server
+    bad = tmp_path / "broken.xlsx"
+    bad.write_bytes(b"not really a spreadsheet")
+    page.goto(url)
+    page.set_input_files("#file", str(bad))
+    page.click("#upload-btn")
+    page.wait_for_selector("#upload-status .error")
+    assert "is not an Excel .xlsx workbook" in page.inner_text("#upload-status")
+    page.fill("#ad", SUSPICIOUS)
+    page.click("#score-btn")
+    page.wait_for_selector("#level-value")
