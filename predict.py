@@ -8,7 +8,7 @@ import click
 
 from features import ScreenerError
 from features.paths import DEFAULT_DATA, default_models_dir
-from features.scoring import check_text, open_screener
+from features.scoring import open_screener, score_ads
 
 
 def _notify(message: str) -> None:
@@ -97,24 +97,12 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, m
         from_stdin = ads == ("-",)
         texts = _read_stdin_lines() if from_stdin else list(ads)
         screener = open_screener(models_dir, model_version, DEFAULT_DATA, notify=_notify)
-        checked, results = [], []
-        for text in texts:
-            try:
-                checked.append(check_text(text))
-            except ScreenerError as e:
-                if not from_stdin:
-                    raise ScreenerError(f"{e}: give the text of an ad, e.g. python predict.py \"保本保息 年化18%\"")
-                checked.append(e)
-        valid = [c[0] for c in checked if not isinstance(c, Exception)]
-        analysed = iter(screener.analyse(valid))
-        for c in checked:
-            if isinstance(c, Exception):
-                results.append({"error": str(c), "model": screener.version})
-            else:
-                result = next(analysed)
-                if c[1]:
-                    result["warnings"] = c[1]
-                results.append(result)
+        results = score_ads(screener, texts)
+        if not from_stdin:
+            for result in results:
+                if "error" in result:
+                    raise ScreenerError(f"{result['error']}: give the text of an ad, e.g. "
+                                        'python predict.py "保本保息 年化18%"')
         for result in results:
             if as_json:
                 click.echo(json.dumps(result, ensure_ascii=False))

@@ -108,6 +108,17 @@ def evaluate(file, text_column, label_column, encoding, version, as_json, models
         click.echo(_format_metrics(file, m) + f" flagged_share={m['flagged_share']} model={m['model']}")
 
 
+def _report_promotion(result: dict, refused: str) -> None:
+    """The side-by-side table, then promoted (exit 0) or refused (exit 1 with the reason)."""
+    from features.retrain import comparison_table
+
+    click.echo(comparison_table(result["comparison"]))
+    if not result["promoted"]:
+        raise click.ClickException(refused)
+    forced = " (forced: it does worse than the current model)" if result["forced"] else ""
+    click.echo(f"promoted {result['version']} to current{forced}")
+
+
 @cli.command()
 @click.argument("cases_file", type=click.Path(dir_okay=False))
 @click.option("--cases", "cases_path", type=click.Path(dir_okay=False), default=str(DEFAULT_CASES),
@@ -134,7 +145,7 @@ def add(cases_file, cases_path, data, prefer_new, force, encoding, models_dir):
     """
     from pathlib import Path
 
-    from features.retrain import add_cases, comparison_table
+    from features.retrain import add_cases
 
     store = _store(models_dir)
     result = add_cases(cases_file, corpus_path=Path(data), cases_path=Path(cases_path), store=store,
@@ -144,14 +155,10 @@ def add(cases_file, cases_path, data, prefer_new, force, encoding, models_dir):
         return
     click.echo(f"accepted {result['added']} case(s), skipped {result['duplicates']} duplicate(s), "
                f"relabelled {result['overridden']}")
-    click.echo(comparison_table(result["comparison"]))
-    if result["promoted"]:
-        forced = " (forced: it does worse than the current model)" if result["forced"] else ""
-        click.echo(f"promoted {result['version']} to current{forced}; cases saved to {cases_path}")
-    else:
-        raise click.ClickException("the candidate does worse than the current model beyond the tolerance "
-                                   "(F1 or ROC-AUC down by more than 0.01); nothing was changed. Check the new "
-                                   "labels, or promote it anyway with --force")
+    _report_promotion(result, "the candidate does worse than the current model beyond the tolerance (F1 or ROC-AUC "
+                              "down by more than 0.01); nothing was changed. Check the new labels, or promote it "
+                              "anyway with --force")
+    click.echo(f"cases saved to {cases_path}")
 
 
 @cli.command()
@@ -180,7 +187,7 @@ def adapt(listings_file, text_column, encoding, cases_path, data, force, models_
     """
     from pathlib import Path
 
-    from features.retrain import adapt_to_listings, comparison_table
+    from features.retrain import adapt_to_listings
 
     store = _store(models_dir)
     result = adapt_to_listings(listings_file, corpus_path=Path(data), cases_path=Path(cases_path), store=store,
@@ -188,17 +195,12 @@ def adapt(listings_file, text_column, encoding, cases_path, data, force, models_
     bg = result["background"]
     click.echo(f"background: {bg['file']} ({bg['rows_read']:,} rows read, {bg['rows_used']:,} used, "
                f"{bg['set_aside']} set aside in {len(bg['rounds'])} round(s))")
-    click.echo(comparison_table(result["comparison"]))
-    if result["promoted"]:
-        forced = " (forced: it does worse than the current model)" if result["forced"] else ""
-        click.echo(f"promoted {result['version']} to current{forced}")
-        click.echo(f"leads to check (set aside, likeliest first): {result['set_aside_file']}")
-        for _, lead in result["leads"].head(5).iterrows():
-            click.echo(f"  {round(lead['score'] * 100):>3}  {lead['text'][:60]}")
-    else:
-        raise click.ClickException("the adapted model does worse than the current one beyond the tolerance "
-                                   "(F1 down by more than 0.02 or ROC-AUC by more than 0.01); nothing was changed. "
-                                   "Check that the file is your own stream of ads, or promote it with --force")
+    _report_promotion(result, "the adapted model does worse than the current one beyond the tolerance (F1 down by "
+                              "more than 0.02 or ROC-AUC by more than 0.01); nothing was changed. Check that the "
+                              "file is your own stream of ads, or promote it with --force")
+    click.echo(f"leads to check (set aside, likeliest first): {result['set_aside_file']}")
+    for _, lead in result["leads"].head(5).iterrows():
+        click.echo(f"  {round(lead['score'] * 100):>3}  {lead['text'][:60]}")
 
 
 @cli.command(name="models")

@@ -51,6 +51,36 @@ def comparison_table(cmp: dict) -> str:
     return "\n".join(lines)
 
 
+def _candidate_round(store: ModelStore, current: Screener, test_df: pd.DataFrame, build, *, force: bool, rule: str,
+                     f1_tolerance: float, commit=None) -> dict:
+    """Build a candidate version, compare it with the current model, then promote it or remove it.
+
+    ``build(version)`` trains and saves the candidate and returns it loaded. On promotion,
+    ``commit()`` (what else changes with the model) and the current pointer change together,
+    with Ctrl-C held off; on refusal or interruption the candidate is removed.
+    """
+    version, promoted = store.next_version(), False
+    try:
+        candidate = build(version)
+        cmp = compare(current, candidate, test_df)
+        passes = should_promote(cmp, f1_tolerance, ROC_AUC_TOLERANCE)
+        promoted = force or passes
+        store.update_metadata(version, {"comparison": cmp, "promotion_rule": rule, "promoted": promoted,
+                                        "forced": promoted and not passes})
+        if promoted:
+            with _signals_held():
+                if commit:
+                    commit()
+                store.set_current(version)
+    except BaseException:
+        if not promoted and store.path(version).exists():
+            store.remove(version)
+        raise
+    if not promoted:
+        store.remove(version)
+    return {"version": version, "comparison": cmp, "promoted": promoted, "forced": promoted and not passes}
+
+
 def training_rows(corpus: pd.DataFrame, cases: pd.DataFrame):
     """(train, test): the corpus splits, each with the cases of the same side."""
     cases = cases.assign(group=cases["id"])  # each case is its own group in cross-validation
@@ -88,36 +118,24 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
     cases_path.parent.mkdir(parents=True, exist_ok=True)
     fd, staged = tempfile.mkstemp(prefix=f".{cases_path.name}.", suffix=".partial", dir=cases_path.parent)
     os.close(fd)
-    version, promoted = store.next_version(), False
-    try:
+
+    def build(version: str) -> Screener:
         all_cases[list(CASE_COLUMNS)].to_csv(staged, index=False, encoding="utf-8")
         data_info = {"path": str(corpus_path), "sha256": sha256_of(corpus_path),
                      "cases": {"path": str(cases_path), "sha256": sha256_of(staged), "rows": int(len(all_cases)),
                                "added": int(len(plan.accepted)), "source": os.path.basename(new_path)}}
         fit_and_save(train_df, test_df, store, version, data_info, notify=notify, make_current=False, kind="add",
                      extra_metadata={"parent": current.version})
-        candidate = Screener(*store.load(version))
-        cmp = compare(current, candidate, test_df)
-        promoted = force or should_promote(cmp)
-        store.update_metadata(version, {"comparison": cmp, "promotion_rule": PROMOTION_RULE,
-                                        "promoted": promoted, "forced": bool(force and not should_promote(cmp))})
-        if promoted:
-            with _signals_held():
-                os.replace(staged, cases_path)
-                store.set_current(version)
-    except BaseException:
-        if not promoted:
-            store.remove(version)
-        raise
+        return Screener(*store.load(version))
+
+    try:
+        outcome = _candidate_round(store, current, test_df, build, force=force, rule=PROMOTION_RULE,
+                                   f1_tolerance=F1_TOLERANCE, commit=lambda: os.replace(staged, cases_path))
     finally:
         if os.path.exists(staged):
             os.unlink(staged)
-    result = {"added": int(len(plan.accepted)), "duplicates": plan.duplicates, "overridden": len(plan.overridden),
-              "version": version, "comparison": cmp, "promoted": promoted,
-              "forced": bool(force and not should_promote(cmp))}
-    if not promoted:
-        store.remove(version)
-    return result
+    return {"added": int(len(plan.accepted)), "duplicates": plan.duplicates, "overridden": len(plan.overridden),
+            **outcome}
 
 
 ADAPT_F1_TOLERANCE = 0.02
@@ -146,7 +164,6 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
            + (f" (sampled from more, cap {SAMPLE_CAP:,})" if background.sampled else ""))
     current = open_screener(store.root, data_path=corpus_path, notify=notify)
     model, threshold, table, rounds, cv = adapt(train_df, background.texts, current.threshold, notify=notify)
-    version, promoted = store.next_version(), False
     test_scores = model.predict_proba(test_df["text"].tolist())[:, 1]
     meta = {
         "kind": "adapt", "parent": current.version, "tokenizer": current.metadata.get("tokenizer"),
@@ -165,28 +182,19 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
         "levels": {"高": max(0.8, threshold), "中": threshold},
         "metrics": {"test": metrics(test_df["label"], test_scores, threshold), "cross_validation": cv},
     }
-    try:
+    leads = {}
+
+    def build(version: str) -> Screener:
         store.save(model, meta, version)
         candidate = Screener(*store.load(version))
-        leads = _set_aside_table(candidate, table, background.file, format_red_flags)
-        _write_csv_atomic(leads, store.path(version) / "set_aside.csv")
-        cmp = compare(current, candidate, test_df)
-        passes = should_promote(cmp, ADAPT_F1_TOLERANCE, ROC_AUC_TOLERANCE)
-        promoted = force or passes
-        store.update_metadata(version, {"comparison": cmp, "promotion_rule": ADAPT_RULE, "promoted": promoted,
-                                        "forced": bool(force and not passes)})
-        if promoted:
-            store.set_current(version)
-    except BaseException:
-        if not promoted and store.path(version).exists():
-            store.remove(version)
-        raise
-    result = {"version": version, "comparison": cmp, "promoted": promoted, "forced": bool(force and not passes),
-              "set_aside": int(len(table)), "set_aside_file": str(store.path(version) / "set_aside.csv"),
-              "background": meta["background"], "leads": leads}
-    if not promoted:
-        store.remove(version)
-    return result
+        leads["table"] = _set_aside_table(candidate, table, background.file, format_red_flags)
+        _write_csv_atomic(leads["table"], store.path(version) / "set_aside.csv")
+        return candidate
+
+    outcome = _candidate_round(store, current, test_df, build, force=force, rule=ADAPT_RULE,
+                               f1_tolerance=ADAPT_F1_TOLERANCE)
+    return {**outcome, "set_aside": int(len(table)), "background": meta["background"], "leads": leads["table"],
+            "set_aside_file": str(store.path(outcome["version"]) / "set_aside.csv")}
 
 
 def _set_aside_table(screener: Screener, table: pd.DataFrame, source: str, format_flags) -> pd.DataFrame:

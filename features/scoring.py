@@ -65,6 +65,8 @@ class Screener:
 
     def analyse(self, texts, top_terms: int = TOP_TERMS) -> list[dict]:
         """Full results for texts already checked by ``check_text``."""
+        if not texts:
+            return []
         cleaned = [clean(t) for t in texts]
         X = self._features.transform([c.text for c in cleaned])
         scores = self._clf.predict_proba(X)[:, 1]
@@ -106,6 +108,27 @@ def check_text(text) -> tuple[str, list[str]]:
     if not _CJK.search(text):
         warnings.append("the ad has no Chinese characters; the model reads Chinese ads, so this score says little")
     return text, warnings
+
+
+def score_ads(screener: Screener, texts) -> list[dict]:
+    """One result per text, in order: the full analysis, or ``{"error": ...}`` for one that cannot be scored."""
+    checked = []
+    for t in texts:
+        try:
+            checked.append(check_text(t))
+        except InputError as e:
+            checked.append(e)
+    analysed = iter(screener.analyse([c[0] for c in checked if not isinstance(c, Exception)]))
+    results = []
+    for c in checked:
+        if isinstance(c, Exception):
+            results.append({"error": str(c), "model": screener.version})
+            continue
+        result = next(analysed)
+        if c[1]:
+            result["warnings"] = c[1]
+        results.append(result)
+    return results
 
 
 def open_screener(models_root: str | Path, version: str | None = None, data_path: str | Path | None = None,

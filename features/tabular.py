@@ -147,49 +147,52 @@ def _csv_chunks(source: Source, chunk_size: int, sep: str) -> Iterator[pd.DataFr
         stream.close()
 
 
-def _txt_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
+def _lines(source: Source) -> Iterator[str]:
+    """Decoded lines of a text input, without their line ends."""
     stream = io.TextIOWrapper(_binary(source), encoding=source.encoding, newline=None)
     try:
-        rows = []
         for line in stream:
-            rows.append(line.rstrip("\n"))
-            if len(rows) >= chunk_size:
-                yield pd.DataFrame({"text": rows})
-                rows = []
-        if rows:
-            yield pd.DataFrame({"text": rows})
+            yield line.rstrip("\n")
     except UnicodeDecodeError as e:
         raise _decode_error(source, e) from None
     finally:
         stream.close()
+
+
+def _batched(records, chunk_size: int) -> Iterator[list]:
+    batch = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= chunk_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _txt_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
+    for batch in _batched(_lines(source), chunk_size):
+        yield pd.DataFrame({"text": batch})
+
+
+def _json_objects(source: Source) -> Iterator[dict]:
+    for n, line in enumerate(_lines(source), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{source.name} line {n} is not valid JSON ({e.msg}); each line must be one "
+                             "JSON object") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{source.name} line {n} is not a JSON object; each line must be an object "
+                             'such as {"text": "..."}')
+        yield obj
 
 
 def _jsonl_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
-    stream = io.TextIOWrapper(_binary(source), encoding=source.encoding, newline=None)
-    try:
-        rows, n = [], 0
-        for line in stream:
-            n += 1
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{source.name} line {n} is not valid JSON ({e.msg}); each line must be one "
-                                 "JSON object") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{source.name} line {n} is not a JSON object; each line must be an object "
-                                 'such as {"text": "..."}')
-            rows.append(obj)
-            if len(rows) >= chunk_size:
-                yield pd.DataFrame(rows)
-                rows = []
-        if rows:
-            yield pd.DataFrame(rows)
-    except UnicodeDecodeError as e:
-        raise _decode_error(source, e) from None
-    finally:
-        stream.close()
+    for batch in _batched(_json_objects(source), chunk_size):
+        yield pd.DataFrame(batch)
 
 
 def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -207,16 +210,13 @@ def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
         if header is None:
             return
         columns = [str(c) if c is not None else f"column{i + 1}" for i, c in enumerate(header)]
-        batch = []
-        for row in rows:
-            if row is None or all(v is None for v in row):
-                row = (None,) * len(columns)
-            values = list(row[:len(columns)]) + [None] * (len(columns) - len(row))
-            batch.append(["" if v is None else v for v in values])
-            if len(batch) >= chunk_size:
-                yield pd.DataFrame(batch, columns=columns, dtype=object)
-                batch = []
-        if batch:
+        width = len(columns)
+
+        def padded(row):
+            values = list(row[:width]) + [None] * (width - len(row))
+            return ["" if v is None else v for v in values]
+
+        for batch in _batched((padded(row or ()) for row in rows), chunk_size):
             yield pd.DataFrame(batch, columns=columns, dtype=object)
     finally:
         workbook.close()

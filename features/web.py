@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
 from .errors import ScreenerError
-from .scoring import Screener, check_text
+from .scoring import Screener, score_ads
 from .store import now_iso
 
 MAX_TEXTS = 1_000
@@ -46,27 +46,6 @@ class Job:
     rows_done: int = 0
     error: str | None = None
     summary: dict = field(default_factory=dict)
-
-
-def score_texts(screener: Screener, texts: list) -> list[dict]:
-    """The objects `predict.py --json` prints, one per text, in order; an error object for an empty one."""
-    checked = []
-    for t in texts:
-        try:
-            checked.append(check_text(t))
-        except ScreenerError as e:
-            checked.append(e)
-    analysed = iter(screener.analyse([c[0] for c in checked if not isinstance(c, Exception)]))
-    results = []
-    for c in checked:
-        if isinstance(c, Exception):
-            results.append({"error": str(c), "model": screener.version})
-            continue
-        result = next(analysed)
-        if c[1]:
-            result["warnings"] = c[1]
-        results.append(result)
-    return results
 
 
 class PendingCases:
@@ -127,7 +106,7 @@ def create_app(screener: Screener, models_dir: Path, pending_path: Path, work_di
         if len(request.texts) > MAX_TEXTS:
             raise HTTPException(413, f"at most {MAX_TEXTS} texts per request; send the rest in further requests "
                                      "or upload a file")
-        return {"results": score_texts(screener, request.texts)}
+        return {"results": score_ads(screener, request.texts)}
 
     @app.post("/api/cases")
     def record_case(request: VerdictRequest):

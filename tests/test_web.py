@@ -42,6 +42,8 @@ def test_score_limits_and_bad_requests(client):
     resp = client.post("/api/score", json={"texts": ["保本"] * 1001})
     assert resp.status_code == 413 and "at most 1000 texts per request" in resp.json()["detail"]
     assert client.post("/api/score", json={"text": "保本"}).status_code == 422
+    assert client.post("/api/score", json={"texts": ["  "]}).json()["results"][0]["error"] == "the ad is empty"
+    assert client.post("/api/score", json={"texts": []}).json() == {"results": []}
 
 
 def test_verdicts_go_to_the_new_cases_file(client, tmp_path):
