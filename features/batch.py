@@ -148,8 +148,8 @@ def _prepare(frame: pd.DataFrame, column: str, cache: dict):
     for value in frame[column].tolist():
         try:
             text, _ = check_text(value)
-        except InputError as e:
-            prepared.append(("error", _row_error(value, e)))
+        except InputError:
+            prepared.append(("error", _row_error(value)))
             continue
         prepared.append(("text", text))
         if text not in cache and text not in seen:
@@ -158,7 +158,7 @@ def _prepare(frame: pd.DataFrame, column: str, cache: dict):
     return prepared, todo
 
 
-def _row_error(value, error: InputError) -> str:
+def _row_error(value) -> str:
     if isinstance(value, str):
         return "empty text"
     if value is None or (isinstance(value, float) and value != value):
