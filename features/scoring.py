@@ -149,7 +149,7 @@ def open_screener(models_root: str | Path, version: str | None = None, data_path
             raise ModelError(f"there is no model in {models_root} and no corpus to build one from; "
                              "run `python train.py fit --data FILE`")
         if notify:
-            notify(f"no model yet: building the built-in model from {data_path} (once, about a minute)")
+            notify(f"no model yet: building the built-in model from {data_path} (once, about ten seconds)")
         fit_corpus(data_path, store, DEFAULT_VERSION, notify=notify, make_current=store.current() is None)
         wanted = DEFAULT_VERSION
     try:

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 import predict
 from features.paths import ROOT
-from features.scoring import check_text
 
 ADS = [
     "叔叔阿姨看过来！康养基地床位认购，年化收益18%，到期回购，保本保息",
@@ -162,13 +161,19 @@ def test_batch_scores_equal_single_ad_scores(models_dir, screener, tmp_path):
     assert batch == pytest.approx(single, abs=1e-6)
 
 
-def test_interrupted_run_leaves_no_output(models_dir, tmp_path):
+def start_long_run(models_dir, tmp_path, ad):
+    """A batch run over 400,000 rows in a child process; returns it and its output path."""
     src = tmp_path / "long.csv"
-    pd.DataFrame({"text": [f"{i}号 " + ADS[0] for i in range(400_000)]}).to_csv(src, index=False)
+    pd.DataFrame({"text": [f"{i}号 " + ad for i in range(400_000)]}).to_csv(src, index=False)
     out = tmp_path / "long_out.csv"
     env = {**os.environ, "SCREENER_MODELS": str(models_dir)}
     proc = subprocess.Popen([sys.executable, str(ROOT / "predict.py"), "--input", str(src), "--output", str(out),
                              "--jobs", "2", "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return proc, out
+
+
+def test_interrupted_run_leaves_no_output(models_dir, tmp_path):
+    proc, out = start_long_run(models_dir, tmp_path, ADS[0])
     deadline = time.time() + 60
     while not list(tmp_path.glob(".long_out.csv.*")) and time.time() < deadline:
         time.sleep(0.05)
@@ -181,12 +186,7 @@ def test_interrupted_run_leaves_no_output(models_dir, tmp_path):
 
 
 def test_killed_worker_leaves_no_output(models_dir, tmp_path):
-    src = tmp_path / "long.csv"
-    pd.DataFrame({"text": [f"{i}号 " + ADS[3] for i in range(400_000)]}).to_csv(src, index=False)
-    out = tmp_path / "long_out.csv"
-    env = {**os.environ, "SCREENER_MODELS": str(models_dir)}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "predict.py"), "--input", str(src), "--output", str(out),
-                             "--jobs", "2", "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc, out = start_long_run(models_dir, tmp_path, ADS[3])
     children = []
     deadline = time.time() + 60
     while len(children) < 2 and time.time() < deadline:
