@@ -55,7 +55,7 @@ def _one_line(result: dict) -> str:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("ads", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per ad.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per ad (with --input: JSONL on stdout).")
 @click.option("--input", "input_path", metavar="FILE",
               help="Screen a whole file (CSV, TSV, XLSX, JSONL or text, '-' for stdin).")
 @click.option("--text-column", metavar="COL", help="Column holding the ads (found automatically when clear).")
@@ -89,7 +89,8 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, m
             from features.batch import screen_file
 
             screen_file(input_path, output, text_column=text_column, encoding=encoding, jobs=jobs, quiet=quiet,
-                        models_dir=models_dir, version=model_version, data_path=DEFAULT_DATA, notify=_notify)
+                        models_dir=models_dir, version=model_version, data_path=DEFAULT_DATA, notify=_notify,
+                        fmt="jsonl" if as_json else None)
             return
         if not ads:
             raise click.UsageError('give an ad to score, e.g. python predict.py "高息理财 保本保息", '

@@ -211,11 +211,15 @@ def _terminate_on_sigterm():
 def screen_file(input_path: str, output: str | None, *, text_column: str | None = None, encoding: str | None = None,
                 jobs: int | None = None, quiet: bool = False, models_dir, version: str | None = None,
                 data_path=None, notify=None, chunk_rows: int = CHUNK_ROWS, stdout=None, screener: Screener | None = None,
-                on_progress=None, keep_top: int = 0, max_rows: int | None = None) -> Summary:
-    """Screen a file; every input row comes back, in order, with its score and reasons."""
+                on_progress=None, keep_top: int = 0, max_rows: int | None = None, fmt: str | None = None) -> Summary:
+    """Screen a file; every input row comes back, in order, with its score and reasons.
+
+    The output format follows the output's extension; ``fmt`` sets it for standard output.
+    """
     notify = notify or (lambda m: None)
     started = time.perf_counter()
-    fmt = output_format(output)
+    if fmt is None or output not in (None, "-"):
+        fmt = output_format(output)
     if output and output != "-":
         check_writable(output)
     source = open_source(input_path, encoding)

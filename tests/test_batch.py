@@ -97,6 +97,14 @@ def test_stdin_text_lines(models_dir, screener):
     check_rows(pd.read_csv(StringIO(result.stdout), keep_default_na=False), screener)
 
 
+def test_json_flag_gives_jsonl_on_stdout(models_dir):
+    result = run(["--input", "-", "--json", "-q"], input="\n".join(ADS) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == ADS
+    assert rows[0]["red_flags"][0]["name"] and rows[2]["error"] == "empty text"
+
+
 def test_ambiguous_or_missing_column_lists_the_columns(models_dir, tmp_path):
     src = tmp_path / "two.csv"
     pd.DataFrame({"标题": ["养老项目招商说明"] * 3, "备注": ["认购床位年化18%到期回购"] * 3}).to_csv(src, index=False)
