@@ -9,7 +9,6 @@ are the first leads to check.
 from __future__ import annotations
 
 import random
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from .errors import InputError
 from .pipeline import DEFAULT_PARAMS, build_pipeline
 from .scoring import check_text
 from .tabular import open_source, read_chunks, resolve_text_column
-from .training import best_f1_threshold, cross_validated_scores, json_params, metrics, sha256_of
+from .training import best_f1_threshold, metrics, sha256_of
 
 BACKGROUND_WEIGHT = 0.5   # each background text counts this much as a normal example
 SET_ASIDE_SHARE = 0.02    # share of the background set aside per round

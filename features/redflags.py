@@ -6,7 +6,7 @@ original text, so an inspector sees the words as they were written.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp

@@ -7,12 +7,10 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .cases import CASE_COLUMNS, load_cases, plan_add
 from .corpus import duplicate_key
-from .errors import DataError
 from .scoring import Screener, open_screener
 from .store import ModelStore
 from .training import fit_and_save, load_corpus, metrics, sha256_of

@@ -384,10 +384,3 @@ def open_table_writer(path: str | None, fmt: str, stdout=None):
         writer = TableWriter(f, fmt)
         yield writer
         writer.close()
-
-
-def write_table(frame: pd.DataFrame, path: str) -> None:
-    """Write a whole DataFrame atomically in the format its name asks for."""
-    fmt = output_format(path)
-    with open_table_writer(path, fmt) as writer:
-        writer.write(frame)

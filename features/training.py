@@ -124,7 +124,7 @@ def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5) 
     return scores
 
 
-def train(train_df: pd.DataFrame, params: dict | None = None, sample_weight=None):
+def train(train_df: pd.DataFrame, params: dict | None = None):
     """Fit a pipeline on text/label rows; returns (pipeline, threshold, cv metrics)."""
     params = {**DEFAULT_PARAMS, **(params or {})}
     if train_df["label"].nunique() < 2:
@@ -133,8 +133,7 @@ def train(train_df: pd.DataFrame, params: dict | None = None, sample_weight=None
     cv = cross_validated_scores(train_df["text"], train_df["label"], groups, params)
     threshold = best_f1_threshold(train_df["label"], cv)
     pipeline = build_pipeline(**params)
-    fit_kwargs = {"clf__sample_weight": np.asarray(sample_weight)} if sample_weight is not None else {}
-    pipeline.fit(train_df["text"].tolist(), train_df["label"].to_numpy(), **fit_kwargs)
+    pipeline.fit(train_df["text"].tolist(), train_df["label"].astype(int).to_numpy())
     return pipeline, threshold, metrics(train_df["label"], cv, threshold)
 
 

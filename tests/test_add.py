@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sklearn.metrics import average_precision_score
 
 import train
 from features.paths import DEFAULT_DATA, ROOT

@@ -3,7 +3,6 @@ import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -1,6 +1,5 @@
 """The web app's JSON API, through FastAPI's test client."""
 import io
-import json
 
 import openpyxl
 import pandas as pd
