@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import heapq
-import json
+import itertools
 import multiprocessing
 import os
 import signal
@@ -21,7 +21,6 @@ from .store import ModelStore
 from .tabular import check_writable, open_source, open_table_writer, output_format, read_chunks, resolve_text_column
 
 RESULT_COLUMNS = ("score", "level", "flagged", "red_flags", "top_terms", "error")
-STRUCTURED_COLUMNS = ("red_flags", "top_terms")
 CHUNK_ROWS = 20_000
 WORKER_BATCH = 2_000
 CACHE_LIMIT = 50_000
@@ -159,9 +158,7 @@ def _prepare(frame: pd.DataFrame, column: str, cache: dict):
 
 
 def _row_error(value) -> str:
-    if isinstance(value, str):
-        return "empty text"
-    if value is None or (isinstance(value, float) and value != value):
+    if isinstance(value, str) or value is None or (isinstance(value, float) and value != value):
         return "empty text"
     return f"not text ({type(value).__name__}: {value!r})"[:200]
 
@@ -187,8 +184,8 @@ def _finish_chunk(frame, prepared, todo, scored, cache, structured: bool, summar
         columns["score"].append(score)
         columns["level"].append(level)
         columns["flagged"].append(flagged)
-        columns["red_flags"].append(json.dumps(flags, ensure_ascii=False) if structured else format_red_flags(flags))
-        columns["top_terms"].append(json.dumps(terms, ensure_ascii=False) if structured else format_top_terms(terms))
+        columns["red_flags"].append(flags if structured else format_red_flags(flags))
+        columns["top_terms"].append(terms if structured else format_top_terms(terms))
         columns["error"].append("")
     out = frame.copy()
     for c in RESULT_COLUMNS:
@@ -246,13 +243,13 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                     frame, prepared, todo, _, handle = pending.popleft()
                     out = _finish_chunk(frame, prepared, todo, handle.result(), cache, structured, summary,
                                         screener)
-                    writer.write(out, json_columns=STRUCTURED_COLUMNS if structured else ())
+                    writer.write(out)
                     progress.update(len(frame))
                     if on_progress:
                         on_progress(summary.rows)
 
             read = 0
-            for frame in _chain(first, chunks):
+            for frame in itertools.chain([first], chunks):
                 read += len(frame)
                 if max_rows is not None and read > max_rows:
                     raise InputError(f"{source.name} has more than {max_rows:,} rows; screen files this big with "
@@ -275,11 +272,6 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     if not quiet:
         notify(summary.text(output or "standard output"))
     return summary
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 def _progress(quiet: bool):

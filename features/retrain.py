@@ -13,6 +13,7 @@ from .cases import CASE_COLUMNS, load_cases, plan_add
 from .corpus import duplicate_key
 from .scoring import Screener, open_screener
 from .store import ModelStore
+from .tabular import atomic_file
 from .training import fit_and_save, load_corpus, metrics, sha256_of
 
 F1_TOLERANCE = 0.01
@@ -186,7 +187,8 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
         store.save(model, meta, version)
         candidate = Screener(*store.load(version))
         leads["table"] = _set_aside_table(candidate, table, background.file, format_red_flags)
-        _write_csv_atomic(leads["table"], store.path(version) / "set_aside.csv")
+        with atomic_file(store.path(version) / "set_aside.csv", encoding="utf-8-sig") as (f, _):
+            leads["table"].to_csv(f, index=False)
         return candidate
 
     outcome = _candidate_round(store, current, test_df, build, force=force, rule=ADAPT_RULE,
@@ -209,14 +211,3 @@ def _set_aside_table(screener: Screener, table: pd.DataFrame, source: str, forma
         "round": table["round"].tolist(),
     })
     return leads.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -68,19 +68,19 @@ class Screener:
         if not texts:
             return []
         cleaned = [clean(t) for t in texts]
-        X = self._features.transform([c.text for c in cleaned])
+        X = self._features.transform([c.text for c in cleaned]).tocsr()
         scores = self._clf.predict_proba(X)[:, 1]
         results = []
         for i, (text, c) in enumerate(zip(texts, cleaned)):
             score = round(float(scores[i]), 6)
-            row = X.getrow(i)
+            row = slice(X.indptr[i], X.indptr[i + 1])
             results.append({
                 "score": score,
                 "level": self.level(score),
                 "flagged": bool(score >= self.threshold),
                 "red_flags": [h.as_dict() for h in find_red_flags(text, c)],
                 "warning_context": [h.evidence for h in warning_context(text, c)],
-                "top_terms": self._top_terms(row.indices, row.data, top_terms),
+                "top_terms": self._top_terms(X.indices[row], X.data[row], top_terms),
                 "model": self.version,
             })
         return results

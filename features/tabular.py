@@ -293,7 +293,7 @@ class TableWriter:
         self.fmt, self.stream, self.rows, self.columns = fmt, stream, 0, None
         self._book = self._sheet = None
 
-    def write(self, frame: pd.DataFrame, json_columns: tuple = ()) -> None:
+    def write(self, frame: pd.DataFrame) -> None:
         if self.columns is None:
             self.columns = [str(c) for c in frame.columns]
             self._start()
@@ -302,9 +302,6 @@ class TableWriter:
                          lineterminator="\n")
         elif self.fmt == "jsonl":
             for record in frame.to_dict(orient="records"):
-                for c in json_columns:
-                    if c in record and isinstance(record[c], str) and record[c]:
-                        record[c] = json.loads(record[c])
                 self.stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         else:
             if self.rows + len(frame) > XLSX_MAX_ROWS:

@@ -1,7 +1,6 @@
 """The local web app: paste an ad, screen a spreadsheet, record verdicts for the next retraining."""
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import threading
@@ -17,6 +16,7 @@ from pydantic import BaseModel, Field
 from .errors import ScreenerError
 from .scoring import Screener, score_ads
 from .store import now_iso
+from .tabular import atomic_file
 
 MAX_TEXTS = 1_000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -69,14 +69,8 @@ class PendingCases:
             existing = existing[existing["text"] != text]  # a changed verdict replaces the earlier one
             updated = pd.concat([existing, pd.DataFrame([row])], ignore_index=True)[PENDING_COLUMNS]
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-            os.close(fd)
-            try:
-                updated.to_csv(tmp, index=False, encoding="utf-8")
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            with atomic_file(self.path) as (f, _):
+                updated.to_csv(f, index=False)
             return len(updated)
 
 
