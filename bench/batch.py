@@ -28,8 +28,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from features.paths import DEFAULT_DATA, default_models_dir  # noqa: E402
-from features.scoring import open_screener  # noqa: E402
+from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
+from screener.scoring import load_scorer  # noqa: E402
+from screener.training import ensure_builtin_model  # noqa: E402
 
 
 def make_ads(n: int, seed: int = 0) -> list[str]:
@@ -55,7 +56,7 @@ def run_batch(src: Path, out: Path, jobs: int | None) -> tuple[float, float]:
 def run_baseline(texts: list[str], screener) -> tuple[float, np.ndarray]:
     import jieba
 
-    pipeline = screener.pipeline
+    pipeline = screener.model
     scores = np.zeros(len(texts))
     started = time.perf_counter()
     for i, text in enumerate(texts):
@@ -71,7 +72,8 @@ def run_baseline(texts: list[str], screener) -> tuple[float, np.ndarray]:
 @click.option("--jobs", type=int, default=None, help="Workers for the batch command (default: all cores).")
 def main(rows, baseline_rows, input_path, jobs):
     """Benchmark batch screening against a naive per-row baseline."""
-    screener = open_screener(default_models_dir(), data_path=DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
+    ensure_builtin_model(default_models_dir(), DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
+    screener = load_scorer(default_models_dir())
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(input_path) if input_path else Path(tmp) / "ads.csv"
         if not input_path:

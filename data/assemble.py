@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from features.corpus import COLUMNS, assign_splits, duplicate_key, near_duplicate_pairs, text_id  # noqa: E402
+from screener.corpus import COLUMNS, assign_splits, duplicate_key, near_duplicate_pairs, text_id  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MIN_LENGTH = 8  # shorter than the shortest real SMS blast: too little to label

@@ -1,11 +1,8 @@
-"""Screening Chinese ads for illegal-fundraising and elder-fraud risk: the library.
+"""Text to model input: everything that turns an ad into what the classifier reads.
 
-normalise  -> fold disguises, canonical tokens       (normalise.py)
-tokenize   -> jieba / rjieba with a domain dictionary (tokenize.py)
-red flags  -> rule detectors tied to the law          (redflags.py)
-pipeline   -> TF-IDF words + characters + red flags -> logistic regression (pipeline.py)
-training, store, scoring, tabular, batch, cases, adapt: what the front ends call.
+normalise  -> fold disguises, keep spans into the original, canonical tokens (normalise.py)
+tokenize   -> jieba / rjieba with the domain dictionary userdict.txt          (tokenize.py)
+redflags   -> rule detectors tied to the four legal characteristics           (redflags.py)
+pipeline   -> one pass per ad (Ad), then word TF-IDF + character n-grams + red flags
+              -> logistic regression                                          (pipeline.py)
 """
-from .errors import DataError, InputError, ModelError, ScreenerError
-
-__all__ = ["ScreenerError", "InputError", "ModelError", "DataError"]

@@ -20,11 +20,13 @@ from functools import lru_cache
 
 import opencc
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+# The one definition of "a Chinese character" in the project: CJK Unified Ideographs and Extension A.
+CJK_RANGE = "\u3400-\u4dbf\u4e00-\u9fff"
+HAS_CJK = re.compile(f"[{CJK_RANGE}]")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u180e\ufe0f\ufe0e"), None)
 
 # Spaces, punctuation, emoji and other symbols wedged between two Chinese characters.
-_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[^{_CJK}a-z0-9]{{1,6}}(?=[{_CJK}])")
+_BETWEEN_CJK = re.compile(rf"(?<=[{CJK_RANGE}])[^{CJK_RANGE}a-z0-9]{{1,6}}(?=[{CJK_RANGE}])")
 _SPACES = re.compile(r"\s+")
 
 # Disguised spellings seen in ads, written the usual way. Latin parts only match
@@ -165,7 +167,7 @@ _WECHAT = re.compile(r"(微信|加微信)(?:号|id)?[:： ]*(?=[a-z0-9_-]{5,20}\
 _QQ = re.compile(r"qq(?:号|群)?[:： ]*\d{5,11}(?!\d)")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?) ?[%％]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_SYMBOLS = re.compile(rf"[^{_CJK}a-z0-9 ]+")
+_SYMBOLS = re.compile(rf"[^{CJK_RANGE}a-z0-9 ]+")
 
 # Buckets of a stated percentage: deposit-like, fund-like, high, very high, absurd.
 PERCENT_BUCKETS = ((3.0, "xxpcta"), (6.0, "xxpctb"), (10.0, "xxpctc"), (20.0, "xxpctd"), (float("inf"), "xxpcte"))

@@ -1,7 +1,8 @@
 """Rule detectors for the signs the law names, each tied to one of its four characteristics.
 
 Detectors read the cleaned text (see ``normalise.clean``) and report spans of the
-original text, so an inspector sees the words as they were written.
+original text, so an inspector sees the words as they were written. The model's
+red-flag features are derived from the same hits (``flag_vector``).
 """
 from __future__ import annotations
 
@@ -173,7 +174,7 @@ def _detector_hits(detector: Detector, cleaned: Cleaned, original: str) -> list[
 
 
 def find_red_flags(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
-    """Every red flag in an ad, in order of position."""
+    """Every red flag in an ad, in order of position; each detector runs once."""
     cleaned = cleaned or clean(text)
     hits = _rate_hits(cleaned, text)
     for detector in DETECTORS:
@@ -187,29 +188,30 @@ def warning_context(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     return _detector_hits(WARNING_CONTEXT, cleaned, text)
 
 
-def flag_vector(cleaned_text: str) -> np.ndarray:
-    """Presence of each detector, rate bucket and the warning context in a cleaned text."""
+_FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
+
+
+def flag_vector(red_flags: list[Hit], warnings: list[Hit]) -> np.ndarray:
+    """Presence of each detector, the bucket of the highest promised rate, and the warning context.
+
+    Derived from the hits the explanation shows, so the model and the inspector see the same evidence.
+    """
     row = np.zeros(len(FEATURE_NAMES), dtype=np.float64)
-    for i, detector in enumerate(DETECTORS):
-        if detector.pattern.search(cleaned_text):
-            row[i] = 1.0
     best = None
-    for m in _RATE.finditer(cleaned_text):
-        rate = annual_rate(m.group("word"), float(m.group("num")), m.group("unit"))
-        if rate is not None and (best is None or rate > best):
-            best = rate
+    for hit in red_flags:
+        if hit.annual_rate is not None:
+            best = hit.annual_rate if best is None else max(best, hit.annual_rate)
+        else:
+            row[_FEATURE_INDEX[hit.key]] = 1.0
     if best is not None:
-        for j, (upper, _) in enumerate(RATE_BUCKETS):
-            if best <= upper:
-                row[len(DETECTORS) + j] = 1.0
-                break
-    if WARNING_CONTEXT.pattern.search(cleaned_text):
+        row[_FEATURE_INDEX[next(bucket for upper, bucket in RATE_BUCKETS if best <= upper)]] = 1.0
+    if warnings:
         row[-1] = 1.0
     return row
 
 
 class RedFlagFeatures(BaseEstimator, TransformerMixin):
-    """Red-flag indicators as model features; input is cleaned text."""
+    """Red-flag indicators as model features, read from analysed ads (``pipeline.Ad``)."""
 
     def __init__(self, scale: float = 1.0):
         self.scale = scale
@@ -219,7 +221,7 @@ class RedFlagFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
-        rows = [flag_vector(t) for t in X]
+        rows = [flag_vector(ad.red_flags, ad.warnings) for ad in X]
         matrix = np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
         return sp.csr_matrix(matrix * self.scale)
 

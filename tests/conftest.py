@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from features.paths import DEFAULT_DATA, ROOT
-from features.store import DEFAULT_VERSION, ModelStore
-from features.training import fit_corpus
+from screener.config import DEFAULT_DATA, ROOT
+from screener.store import DEFAULT_VERSION, ModelStore
+from screener.training import fit_corpus
 
 REAL = ROOT.parent / "shared" / "data" / "real"
 
@@ -36,6 +36,6 @@ def real_data() -> Path:
 
 @pytest.fixture(scope="session")
 def screener(trained_models):
-    from features.scoring import open_screener
+    from screener.scoring import load_scorer
 
-    return open_screener(trained_models)
+    return load_scorer(trained_models)

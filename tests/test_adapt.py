@@ -9,8 +9,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 import predict
 import train
-from features.scoring import open_screener
-from features.store import ModelStore
+from screener.scoring import load_scorer
+from screener.store import ModelStore
 
 # Adapting on one half of fbs_dev.csv (labels ignored), judged on the other half, reached
 # ROC-AUC 0.974 and AP 0.825 (unadapted: 0.961 / 0.776), with 0.3% of sms_normal.csv flagged.
@@ -50,8 +50,8 @@ def adapted(trained_models, fbs_halves, tmp_path_factory):
 def test_adapted_model_beats_the_unadapted_on_held_out_real_sms(adapted, fbs_halves, real_data, trained_models):
     root, _ = adapted
     _, held_out = fbs_halves
-    before = open_screener(trained_models).scores(held_out["text"])
-    screener = open_screener(root)
+    before = load_scorer(trained_models).scores(held_out["text"])
+    screener = load_scorer(root)
     after = screener.scores(held_out["text"])
     auc, ap = roc_auc_score(held_out["label"], after), average_precision_score(held_out["label"], after)
     assert auc > roc_auc_score(held_out["label"], before)

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 import train
-from features.paths import DEFAULT_DATA, ROOT
-from features.store import ModelStore
+from screener.config import DEFAULT_DATA, ROOT
+from screener.store import ModelStore
 
 
 def run(args):

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import predict
-from features.paths import ROOT
+from screener.config import ROOT
 
 ADS = [
     "叔叔阿姨看过来！康养基地床位认购，年化收益18%，到期回购，保本保息",
@@ -29,7 +29,7 @@ def run(args, input=None):
 
 
 def expected_scores(screener):
-    return [r["score"] for r in screener.analyse([a for a in ADS if a])]
+    return [r.score for r in screener.analyse([a for a in ADS if a])]
 
 
 def check_rows(df, screener, text_column="text"):

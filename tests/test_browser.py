@@ -18,7 +18,7 @@ WARNING = "【平安社区】警惕！凡是承诺保本保息的养老项目都
 def server(screener, trained_models, tmp_path_factory):
     import uvicorn
 
-    from features.web import create_app
+    from screener.web.app import create_app
 
     folder = tmp_path_factory.mktemp("web")
     app = create_app(screener, trained_models, pending_path=folder / "new_cases.csv", work_dir=folder / "work")

@@ -4,10 +4,10 @@ import time
 import pandas as pd
 import pytest
 
-from features.corpus import (CHANNELS, ELDER_CATEGORIES, EVASIONS, HARD_NEGATIVE_CATEGORIES, NORMAL_CATEGORIES,
+from screener.corpus import (CHANNELS, ELDER_CATEGORIES, EVASIONS, HARD_NEGATIVE_CATEGORIES, NORMAL_CATEGORIES,
                              ORDINARY_CATEGORIES, SUSPICIOUS_CATEGORIES, COLUMNS, duplicate_key,
                              near_duplicate_pairs)
-from features.paths import DEFAULT_DATA
+from screener.config import DEFAULT_DATA
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from features.paths import DEFAULT_DATA
+from screener.config import DEFAULT_DATA
 
 # Reached by the default model (see the closing notes and `python train.py evaluate`):
 # test F1 0.966; fbs_dev ROC-AUC 0.958, AP 0.735, recall 0.738; sms_normal flagged 0.73%.

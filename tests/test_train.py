@@ -6,7 +6,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 import train
-from features.store import ModelStore
+from screener.store import ModelStore
 
 
 def run(args):

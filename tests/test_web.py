@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from features.web import create_app
+from screener.web.app import create_app
 
 SUSPICIOUS = "叔叔阿姨看过来！康养基地床位认购，年化收益18%，五年到期回购，保本保息"
 NORMAL = "【鲜果坊】今日车厘子特价39元一斤，会员再享9折，回T退订"
@@ -33,7 +33,7 @@ def test_score_answers_in_order_with_the_predict_json_objects(client, screener):
     assert resp.status_code == 200
     results = resp.json()["results"]
     assert [r.get("error") for r in results] == [None, "the ad is empty", None]
-    assert results[0] == screener.analyse([SUSPICIOUS])[0]
+    assert results[0] == screener.analyse([SUSPICIOUS])[0].to_dict()
     assert results[0]["level"] == "高" and results[2]["flagged"] is False
 
 
@@ -77,7 +77,7 @@ def test_upload_screens_and_downloads_the_same_file_as_the_batch_command(client,
     assert download.status_code == 200
     df = pd.read_excel(io.BytesIO(download.content))
     assert df["标题"].tolist() == ["帖子0", "帖子1", "帖子2", "帖子3"]
-    assert df["score"].iloc[0] == pytest.approx(screener.analyse([SUSPICIOUS])[0]["score"], abs=1e-6)
+    assert df["score"].iloc[0] == pytest.approx(screener.analyse([SUSPICIOUS])[0].score, abs=1e-6)
 
 
 def test_bad_uploads_get_clear_errors_and_the_server_keeps_serving(client):
@@ -93,7 +93,7 @@ def test_bad_uploads_get_clear_errors_and_the_server_keeps_serving(client):
 
 
 def test_upload_size_and_row_limits(client, monkeypatch):
-    import features.web as web
+    import screener.web.app as web
     monkeypatch.setattr(web, "MAX_UPLOAD_BYTES", 1000)
     resp = client.post("/api/screen", files={"file": ("big.csv", ("text\n" + "保本保息\n" * 500).encode())})
     assert resp.status_code == 413 and "larger than" in resp.json()["detail"]

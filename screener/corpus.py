@@ -1,13 +1,17 @@
-"""The labelled corpus: schema, duplicate keys, near-duplicate search and the train/test split."""
+"""Labelled data: the corpus schema, labels as inspectors write them, duplicate keys, near-duplicates, splits."""
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from .errors import DataError, InputError
+from .tables import read_table, resolve_text_column
 
 SUSPICIOUS_CATEGORIES = (
     "elder_service", "elder_project", "elder_product", "house_pension", "pension_insurance", "elder_aid",
@@ -22,10 +26,12 @@ ORDINARY_CATEGORIES = (
 )
 HARD_NEGATIVE_CATEGORIES = (
     "anti_fraud_notice", "news", "gov_notice", "elder_care_licensed", "bank_insurance", "community_service",
+    "chat_money", "finance_post",
 )
 NORMAL_CATEGORIES = ORDINARY_CATEGORIES + HARD_NEGATIVE_CATEGORIES
-CHANNELS = ("sms", "flyer", "wechat", "listing", "poster")
-EVASIONS = ("none", "spaced", "fullwidth", "traditional", "emoji", "homophone", "pinyin", "mixed")
+CHANNELS = ("sms", "flyer", "wechat", "listing", "poster", "post", "news")
+EVASIONS = ("none", "spaced", "fullwidth", "traditional", "emoji", "homophone", "pinyin", "mixed", "masked",
+            "lookalike")
 COLUMNS = ("id", "text", "label", "category", "channel", "evasion", "group", "split")
 
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -90,3 +96,54 @@ def assign_splits(df: pd.DataFrame, test_share: float = 0.2, salt: str = "split-
             split[stratum.index[stratum["group"] == g]] = "test"
             taken += sizes[g]
     return split
+
+
+LABEL_WORDS = {"1": 1, "0": 0, "是": 1, "否": 0, "可疑": 1, "正常": 0, "risk": 1, "normal": 0, "suspicious": 1,
+               "yes": 1, "no": 0, "true": 1, "false": 0, "1.0": 1, "0.0": 0, "风险": 1, "误报": 0, "确认可疑": 1}
+
+
+def parse_label(value) -> int | None:
+    """1/0 from the ways inspectors write a label, or None if it is not one of them."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return int(value)
+    return LABEL_WORDS.get(str(value).strip().lower())
+
+
+def load_corpus(path: str | Path) -> pd.DataFrame:
+    """The corpus CSV, checked for the columns training needs."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"corpus not found: {path}")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in ("text", "label", "split") if c not in df.columns]
+    if missing:
+        raise DataError(f"{path} lacks the column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+    labels = df["label"].map(parse_label)
+    bad = df.index[labels.isna()]
+    if len(bad):
+        raise DataError(f"{path} row {bad[0] + 2} has label {df['label'][bad[0]]!r}; labels must be 1 or 0")
+    df["label"] = labels.astype(int)
+    if "group" not in df.columns:
+        df["group"] = df.index.astype(str)
+    return df
+
+
+def load_labelled(path: str, text_column: str | None = "text", label_column: str = "label",
+                  encoding: str | None = None) -> pd.DataFrame:
+    """Any labelled CSV/TSV/XLSX/JSONL file as a DataFrame with text and label columns."""
+    df = read_table(path, encoding)
+    if df.empty:
+        raise InputError(f"{path} has no rows")
+    text_column = resolve_text_column(df, text_column, path)
+    if label_column not in df.columns:
+        raise InputError(f"column {label_column!r} not found in {path}; its columns are: "
+                         f"{', '.join(map(str, df.columns))}. Name the label column with --label-column")
+    labels = df[label_column].map(parse_label)
+    bad = labels.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{path} row {i + 2} has label {df[label_column].iloc[i]!r}; use 1/0, 是/否, "
+                         "可疑/正常 or suspicious/normal")
+    return pd.DataFrame({"text": df[text_column].astype(str), "label": labels.astype(int)})

@@ -17,7 +17,6 @@ on purpose).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -25,13 +24,13 @@ import re
 import shutil
 import tempfile
 import warnings
-from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import joblib
 
-from .errors import ModelError
+from .errors import LibraryVersionError, ModelError
+from .files import now_iso, sha256_file, write_json_atomic, write_text_atomic
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.joblib"
@@ -53,32 +52,6 @@ def library_versions() -> dict:
         except importlib_metadata.PackageNotFoundError:
             versions[name] = None
     return versions
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, ensure_ascii=False, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _major_minor(version: str | None) -> tuple:
@@ -112,12 +85,7 @@ class ModelStore:
     def set_current(self, version: str) -> None:
         if not (self.path(version) / METADATA_FILE).is_file():
             raise ModelError(f"no model version {version!r} in {self.root}; see `python train.py models`")
-        fd, tmp = tempfile.mkstemp(prefix=".current.", dir=self.root)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(version + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.root / CURRENT_FILE)
+        write_text_atomic(self.root / CURRENT_FILE, version + "\n")
 
     def next_version(self) -> str:
         numbers = [int(m.group(1)) for v in self.versions() if (m := re.fullmatch(r"v(\d+)", v))]
@@ -128,7 +96,7 @@ class ModelStore:
 
     def update_metadata(self, version: str, extra: dict) -> None:
         """Add facts learnt after saving (such as a comparison) to a version's metadata."""
-        _write_json_atomic(self.path(version) / METADATA_FILE, {**self.read_metadata(version), **extra})
+        write_json_atomic(self.path(version) / METADATA_FILE, {**self.read_metadata(version), **extra})
 
     def remove(self, version: str) -> None:
         if version == self.current():
@@ -137,7 +105,30 @@ class ModelStore:
         shutil.rmtree(self.path(version), ignore_errors=True)
         still_used = {(self.read_metadata(v).get("files") or {}).get(MODEL_FILE) for v in self.versions()}
         if digest and digest not in still_used and digest in self.trusted():
-            _write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() - {digest})})
+            write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() - {digest})})
+
+    def rollback(self, version: str | None = None) -> tuple[str, str | None]:
+        """Make an earlier version current (default: the one before the current); returns (new, old)."""
+        versions, current = self.versions(), self.current()
+        if version is None:
+            if current not in versions or versions.index(current) == 0:
+                raise ModelError("there is no earlier version to roll back to; see `python train.py models`")
+            version = versions[versions.index(current) - 1]
+        self.load(version)  # refuse a version that would not load
+        self.set_current(version)
+        return version, current
+
+    def describe(self) -> list[dict]:
+        """One row per version, oldest first: name, whether current, creation, kind, test metrics, threshold."""
+        current, rows = self.current(), []
+        for v in self.versions():
+            meta = self.read_metadata(v)
+            test = (meta.get("metrics") or {}).get("test") or {}
+            rows.append({"version": v, "current": v == current, "created_at": meta.get("created_at", "?"),
+                         "kind": meta.get("kind", "?"), "test_f1": test.get("f1", "-"),
+                         "test_roc_auc": test.get("roc_auc", "-"), "threshold": meta.get("threshold", "-"),
+                         "adapted_to": (meta.get("background") or {}).get("file", "-")})
+        return rows
 
     # --- trust ----------------------------------------------------------
     def trusted(self) -> set[str]:
@@ -151,7 +142,7 @@ class ModelStore:
 
     def trust(self, digest: str) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        _write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() | {digest})})
+        write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() | {digest})})
 
     # --- save and load --------------------------------------------------
     def save(self, pipeline, metadata: dict, version: str, replace: bool = False) -> Path:
@@ -168,7 +159,7 @@ class ModelStore:
             digest = sha256_file(staging / MODEL_FILE)
             meta = {"format_version": FORMAT_VERSION, "version": version, "created_at": now_iso(),
                     "libraries": library_versions(), **metadata, "files": {MODEL_FILE: digest}}
-            _write_json_atomic(staging / METADATA_FILE, meta)
+            write_json_atomic(staging / METADATA_FILE, meta)
             self.trust(digest)
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{version}.old.", dir=self.root))
@@ -207,6 +198,18 @@ def read_metadata(directory: Path) -> dict:
     return meta
 
 
+def check_libraries(meta: dict) -> None:
+    """Raise LibraryVersionError when a model was pickled under other versions of the libraries it needs."""
+    saved = meta.get("libraries") or {}
+    installed = library_versions()
+    changed = [f"{n} {saved.get(n)} -> {installed.get(n)}" for n in PICKLE_SENSITIVE
+               if _major_minor(saved.get(n)) != _major_minor(installed.get(n))]
+    if changed:
+        raise LibraryVersionError(f"model {meta.get('version')} was saved under other library versions "
+                                  f"({', '.join(changed)}); rebuild it from the data with `python train.py fit` "
+                                  "(the built-in model is rebuilt automatically)")
+
+
 def load_model_dir(directory: Path, trusted: set[str]):
     """Verify and load one model folder."""
     directory = Path(directory)
@@ -227,14 +230,7 @@ def load_model_dir(directory: Path, trusted: set[str]):
         raise ModelError(f"{model_file} was not written by this installation (its sha256 is not in the trusted "
                          "list). Loading a model runs code from it; if you know where it came from, accept it with "
                          f"`python train.py trust {directory}`")
-    saved = meta.get("libraries") or {}
-    installed = library_versions()
-    changed = [f"{n} {saved.get(n)} -> {installed.get(n)}" for n in PICKLE_SENSITIVE
-               if _major_minor(saved.get(n)) != _major_minor(installed.get(n))]
-    if changed:
-        raise ModelError(f"model {meta.get('version')} was saved under other library versions ({', '.join(changed)}); "
-                         "rebuild it from the data with `python train.py fit` (the built-in model is rebuilt "
-                         "automatically)")
+    check_libraries(meta)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

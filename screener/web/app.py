@@ -13,10 +13,9 @@ from fastapi import FastAPI, File, HTTPException, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
-from .errors import ScreenerError
-from .scoring import Screener, score_ads
-from .store import now_iso
-from .tabular import atomic_file
+from ..errors import ScreenerError
+from ..files import atomic_file, now_iso
+from ..scoring import Scorer
 
 MAX_TEXTS = 1_000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -74,7 +73,7 @@ class PendingCases:
             return len(updated)
 
 
-def create_app(screener: Screener, models_dir: Path, pending_path: Path, work_dir: Path | None = None,
+def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir: Path | None = None,
                jobs: int = 1) -> FastAPI:
     """The app, around one loaded model."""
     app = FastAPI(title="广告风险筛查", description="Screen Chinese ads for illegal-fundraising and elder-fraud risk.")
@@ -89,7 +88,7 @@ def create_app(screener: Screener, models_dir: Path, pending_path: Path, work_di
     @app.get("/api/info")
     def info():
         """The model in use and how many recorded verdicts await retraining."""
-        return {"model": screener.version, "threshold": screener.threshold, "high_from": screener.high_cut,
+        return {"model": screener.version, "threshold": screener.threshold, "high_from": screener.levels.high,
                 "pending_cases": pending.count(), "pending_file": str(pending_path),
                 "limits": {"texts_per_request": MAX_TEXTS, "upload_bytes": MAX_UPLOAD_BYTES,
                            "upload_rows": MAX_UPLOAD_ROWS}}
@@ -100,7 +99,7 @@ def create_app(screener: Screener, models_dir: Path, pending_path: Path, work_di
         if len(request.texts) > MAX_TEXTS:
             raise HTTPException(413, f"at most {MAX_TEXTS} texts per request; send the rest in further requests "
                                      "or upload a file")
-        return {"results": score_ads(screener, request.texts)}
+        return {"results": [r.to_dict() for r in screener.score_ads(request.texts)]}
 
     @app.post("/api/cases")
     def record_case(request: VerdictRequest):
@@ -157,8 +156,8 @@ def create_app(screener: Screener, models_dir: Path, pending_path: Path, work_di
     return app
 
 
-def _run_job(job: Job, source: Path, screener: Screener, models_dir: Path, jobs: int) -> None:
-    from .batch import screen_file
+def _run_job(job: Job, source: Path, screener: Scorer, models_dir: Path, jobs: int) -> None:
+    from ..batch import screen_file
 
     def progress(rows):
         job.rows_done = rows

@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .corpus import duplicate_key
-from .errors import InputError
-from .pipeline import DEFAULT_PARAMS, build_pipeline
-from .scoring import check_text
-from .tabular import open_source, read_chunks, resolve_text_column
-from .training import best_f1_threshold, metrics, sha256_of
+from features.pipeline import DEFAULT_PARAMS, build_pipeline
+
+from ..corpus import duplicate_key
+from ..errors import InputError
+from ..files import sha256_file
+from ..scoring import check_text
+from ..tables import open_source, read_chunks, resolve_text_column
+from ..training import best_f1_threshold, metrics
 
 BACKGROUND_WEIGHT = 0.5   # each background text counts this much as a normal example
 SET_ASIDE_SHARE = 0.02    # share of the background set aside per round
@@ -93,7 +95,7 @@ def read_background(path: str, text_column: str | None = None, encoding: str | N
         raise InputError(f"{source.name} is mostly one repeated text ({top} of {checked} rows); it says nothing "
                          "about your stream. Check the --text-column or the export")
     return Background(reservoir, Path(path).name if path != "-" else "stdin",
-                      sha256_of(path) if path != "-" else "", rows_read, usable, distinct > SAMPLE_CAP, warnings)
+                      sha256_file(path) if path != "-" else "", rows_read, usable, distinct > SAMPLE_CAP, warnings)
 
 
 def _fit(texts, labels, weights, params):

@@ -13,5 +13,9 @@ class ModelError(ScreenerError):
     """A model is missing, corrupt, tampered with or of an unknown format."""
 
 
+class LibraryVersionError(ModelError):
+    """A model was saved under other versions of the libraries its pickle depends on."""
+
+
 class DataError(ScreenerError):
     """Labelled data (corpus or new cases) does not validate."""

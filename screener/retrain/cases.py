@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .corpus import duplicate_key, text_id
-from .errors import DataError
-from .store import now_iso
-from .tabular import read_table, resolve_text_column
-from .training import parse_label
+from ..corpus import duplicate_key, parse_label, text_id
+from ..errors import DataError
+from ..files import now_iso
+from ..tables import read_table, resolve_text_column
 
 CASE_COLUMNS = ("id", "text", "label", "category", "split", "added_at", "who", "when", "source")
 KEPT_COLUMNS = ("who", "when", "source")

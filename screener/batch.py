@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .errors import InputError, ScreenerError
-from .scoring import HIGH, LOW, MEDIUM, Screener, check_text, open_screener
-from .store import ModelStore
-from .tabular import check_writable, open_source, open_table_writer, output_format, read_chunks, resolve_text_column
+from .report import RESULT_COLUMNS, error_cells, format_red_flags, result_cells
+from .scoring import HIGH, LOW, MEDIUM, Result, Scorer, check_text, load_scorer
+from .tables import check_writable, open_source, open_table_writer, output_format, read_chunks, resolve_text_column
 
-RESULT_COLUMNS = ("score", "level", "flagged", "red_flags", "top_terms", "error")
 CHUNK_ROWS = 20_000
 WORKER_BATCH = 2_000
 CACHE_LIMIT = 50_000
@@ -41,12 +40,12 @@ class Summary:
     top_flagged: list = field(default_factory=list)  # heap of (score, -row, text, level, red flags)
     keep_top: int = 0
 
-    def record(self, row: int, text: str, score: float, level: str, flagged: bool, flags: list) -> None:
+    def record(self, row: int, text: str, result: Result) -> None:
         self.scored += 1
-        self.levels[level] += 1
-        self.histogram[min(int(score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
-        if flagged and self.keep_top:
-            item = (score, -row, text, level, format_red_flags(flags))
+        self.levels[result.level] += 1
+        self.histogram[min(int(result.score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
+        if result.flagged and self.keep_top:
+            item = (result.score, -row, text, result.level, format_red_flags(result.red_flags))
             if len(self.top_flagged) < self.keep_top:
                 heapq.heappush(self.top_flagged, item)
             elif item > self.top_flagged[0]:
@@ -65,40 +64,23 @@ class Summary:
 
 
 # --- worker side ---------------------------------------------------------------------------------
-_worker: Screener | None = None
+_worker: Scorer | None = None
 
 
-def _start_worker(models_root: str, version: str) -> None:
+def _start_worker(models_root: str, version: str, threshold: float) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
-    _worker = Screener(*ModelStore(models_root).load(version))
+    _worker = load_scorer(models_root, version, threshold)
 
 
-def _compact(result: dict) -> tuple:
-    return (result["score"], result["level"], result["flagged"], result["red_flags"], result["top_terms"])
-
-
-def _score_in_worker(texts: list[str]) -> list[tuple]:
-    return [_compact(r) for r in _worker.analyse(texts)]
-
-
-# --- formatting ---------------------------------------------------------------------------------
-def format_red_flags(flags: list[dict]) -> str:
-    parts = []
-    for f in flags:
-        rate = f"(年化{f['annual_rate']:g}%)" if "annual_rate" in f else ""
-        parts.append(f"{f['name']}:{f['evidence']}{rate}")
-    return "; ".join(parts)
-
-
-def format_top_terms(terms: list[dict]) -> str:
-    return "; ".join(f"{t['term']}({t['weight']:+.2f})" for t in terms)
+def _score_in_worker(texts: list[str]) -> list[Result]:
+    return _worker.analyse(texts)
 
 
 class _Scorer:
     """Scores unique texts, in worker processes when the input is large."""
 
-    def __init__(self, screener: Screener, models_root: str, jobs: int):
+    def __init__(self, screener: Scorer, models_root: str, jobs: int):
         self.screener, self.models_root, self.jobs = screener, models_root, jobs
         self.pool = None
 
@@ -106,12 +88,12 @@ class _Scorer:
         if self.pool is None and self.jobs > 1:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start_worker,
-                                            initargs=(self.models_root, self.screener.version))
+                                            initargs=(self.models_root, self.screener.version, self.screener.threshold))
 
     def submit(self, texts: list[str]):
         """A handle whose ``result()`` is the compact results of texts, in order."""
         if self.pool is None:
-            done = [_compact(r) for r in self.screener.analyse(texts)] if texts else []
+            done = self.screener.analyse(texts) if texts else []
             return _Done(done)
         batches = [texts[i:i + WORKER_BATCH] for i in range(0, len(texts), WORKER_BATCH)]
         return _Pending([self.pool.submit(_score_in_worker, b) for b in batches])
@@ -164,32 +146,25 @@ def _row_error(value) -> str:
 
 
 def _finish_chunk(frame, prepared, todo, scored, cache, structured: bool, summary: Summary,
-                  screener: Screener) -> pd.DataFrame:
+                  screener: Scorer) -> pd.DataFrame:
     if len(cache) + len(todo) > CACHE_LIMIT:
         cache.clear()
     cache.update(zip(todo, scored))
     evicted = list({v for kind, v in prepared if kind == "text" and v not in cache})
     if evicted:  # seen in an earlier chunk, then dropped from the bounded cache
-        cache.update(zip(evicted, (_compact(r) for r in screener.analyse(evicted))))
-    columns = {c: [] for c in RESULT_COLUMNS}
-    for kind, value in prepared:
+        cache.update(zip(evicted, screener.analyse(evicted)))
+    rows = []
+    for i, (kind, value) in enumerate(prepared):
         if kind == "error":
-            for c in RESULT_COLUMNS:
-                columns[c].append("")
-            columns["error"][-1] = value
+            rows.append(error_cells(value))
             summary.errors += 1
             continue
-        score, level, flagged, flags, terms = cache[value]
-        summary.record(summary.rows + len(columns["score"]), value, score, level, flagged, flags)
-        columns["score"].append(score)
-        columns["level"].append(level)
-        columns["flagged"].append(flagged)
-        columns["red_flags"].append(flags if structured else format_red_flags(flags))
-        columns["top_terms"].append(terms if structured else format_top_terms(terms))
-        columns["error"].append("")
+        result = cache[value]
+        summary.record(summary.rows + i, value, result)
+        rows.append(result_cells(result, structured))
     out = frame.copy()
-    for c in RESULT_COLUMNS:
-        out[c] = columns[c]  # re-screening a screened file replaces its old result columns in place
+    for c, values in zip(RESULT_COLUMNS, zip(*rows) if rows else [[]] * len(RESULT_COLUMNS)):
+        out[c] = list(values)  # re-screening a screened file replaces its old result columns in place
     summary.rows += len(frame)
     return out
 
@@ -207,7 +182,8 @@ def _terminate_on_sigterm():
 
 def screen_file(input_path: str, output: str | None, *, text_column: str | None = None, encoding: str | None = None,
                 jobs: int | None = None, quiet: bool = False, models_dir, version: str | None = None,
-                data_path=None, notify=None, chunk_rows: int = CHUNK_ROWS, stdout=None, screener: Screener | None = None,
+                threshold: float | None = None, notify=None, chunk_rows: int = CHUNK_ROWS, stdout=None,
+                screener: Scorer | None = None,
                 on_progress=None, keep_top: int = 0, max_rows: int | None = None, fmt: str | None = None) -> Summary:
     """Screen a file; every input row comes back, in order, with its score and reasons.
 
@@ -220,7 +196,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     if output and output != "-":
         check_writable(output)
     source = open_source(input_path, encoding)
-    screener = screener or open_screener(models_dir, version, data_path, notify=notify)
+    screener = screener or load_scorer(models_dir, version, threshold)
     chunks = read_chunks(source, chunk_rows)
     first = next(chunks, None)
     if first is None or len(first.columns) == 0:

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,10 @@ from typing import Iterator
 
 import pandas as pd
 
+from features.normalise import HAS_CJK
+
 from .errors import InputError
+from .files import atomic_file
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
@@ -30,7 +32,6 @@ TEXT_COLUMN_NAMES = ("text", "content", "内容", "文本", "message", "msg", "�
                      "广告内容", "广告", "ad", "ad_text", "帖子内容", "描述", "description", "详情")
 SAMPLE_BYTES = 1 << 20
 XLSX_MAX_ROWS = 1_048_575
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -248,7 +249,7 @@ def _looks_like_text(values) -> bool:
     strings = [v for v in values if isinstance(v, str) and v.strip()]
     if len(strings) < max(1, len(values) // 2):
         return False
-    with_cjk = sum(1 for v in strings if _CJK.search(v))
+    with_cjk = sum(1 for v in strings if HAS_CJK.search(v))
     mean_len = sum(len(v) for v in strings) / len(strings)
     return with_cjk >= len(strings) / 2 and mean_len >= 6
 
@@ -339,32 +340,6 @@ def check_writable(path: str) -> None:
         raise InputError(f"cannot write {path}: it is a folder")
     if not os.access(parent, os.W_OK):
         raise InputError(f"cannot write {path}: no permission to write in {parent}")
-
-
-@contextmanager
-def atomic_file(path: str, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = ""):
-    """Write to a hidden temporary file beside path; rename it into place only on success."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.resolve().parent)
-    os.close(fd)
-    try:
-        if "b" in mode:
-            with open(tmp, mode) as f:
-                yield f, tmp
-                f.flush()
-                os.fsync(f.fileno())
-        else:
-            with open(tmp, mode, encoding=encoding, newline=newline) as f:
-                yield f, tmp
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 @contextmanager

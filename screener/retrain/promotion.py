@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..corpus import duplicate_key, load_corpus
+from ..files import atomic_file, sha256_file
+from ..report import format_red_flags
+from ..scoring import Scorer, load_scorer
+from ..store import ModelStore
+from ..training import ensure_builtin_model, fit_and_save, metrics, model_metadata, with_threshold
+from .adapt import ADAPT_RULE as METHOD, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE, adapt, \
+    read_background
 from .cases import CASE_COLUMNS, load_cases, plan_add
-from .corpus import duplicate_key
-from .scoring import Screener, open_screener
-from .store import ModelStore
-from .tabular import atomic_file
-from .training import fit_and_save, load_corpus, metrics, sha256_of
 
 F1_TOLERANCE = 0.01
 ROC_AUC_TOLERANCE = 0.01
@@ -23,7 +26,7 @@ PROMOTION_RULE = (f"promoted when, on the same test data, the candidate's F1 is 
 COMPARED = ("precision", "recall", "f1", "roc_auc", "pr_auc")
 
 
-def compare(current: Screener, candidate: Screener, test_df: pd.DataFrame) -> dict:
+def compare(current: Scorer, candidate: Scorer, test_df: pd.DataFrame) -> dict:
     """Both models on the same rows, and how many rows the current got right that the candidate gets wrong."""
     texts, labels = test_df["text"].tolist(), test_df["label"].to_numpy()
     cur, cand = current.scores(texts), candidate.scores(texts)
@@ -50,7 +53,7 @@ def comparison_table(cmp: dict) -> str:
     return "\n".join(lines)
 
 
-def _candidate_round(store: ModelStore, current: Screener, test_df: pd.DataFrame, build, *, force: bool, rule: str,
+def _candidate_round(store: ModelStore, current: Scorer, test_df: pd.DataFrame, build, *, force: bool, rule: str,
                      f1_tolerance: float, commit=None) -> dict:
     """Build a candidate version, compare it with the current model, then promote it or remove it.
 
@@ -110,7 +113,8 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
     plan = plan_add(new_path, corpus, cases, prefer_new=prefer_new, encoding=encoding)
     if plan.accepted.empty:
         return {"added": 0, "duplicates": plan.duplicates, "promoted": False, "version": None}
-    current = open_screener(store.root, data_path=corpus_path, notify=notify)
+    ensure_builtin_model(store.root, corpus_path, notify=notify)
+    current = load_scorer(store.root)
     keep = lambda df: df[~df["text"].map(duplicate_key).isin(plan.overridden)]  # noqa: E731
     all_cases = pd.concat([keep(cases), plan.accepted], ignore_index=True)
     train_df, test_df = training_rows(keep(corpus), all_cases)
@@ -118,14 +122,14 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
     fd, staged = tempfile.mkstemp(prefix=f".{cases_path.name}.", suffix=".partial", dir=cases_path.parent)
     os.close(fd)
 
-    def build(version: str) -> Screener:
+    def build(version: str) -> Scorer:
         all_cases[list(CASE_COLUMNS)].to_csv(staged, index=False, encoding="utf-8")
-        data_info = {"path": str(corpus_path), "sha256": sha256_of(corpus_path),
-                     "cases": {"path": str(cases_path), "sha256": sha256_of(staged), "rows": int(len(all_cases)),
+        data_info = {"path": str(corpus_path), "sha256": sha256_file(corpus_path),
+                     "cases": {"path": str(cases_path), "sha256": sha256_file(staged), "rows": int(len(all_cases)),
                                "added": int(len(plan.accepted)), "source": os.path.basename(new_path)}}
         fit_and_save(train_df, test_df, store, version, data_info, notify=notify, make_current=False, kind="add",
                      extra_metadata={"parent": current.version})
-        return Screener(*store.load(version))
+        return load_scorer(store.root, version)
 
     try:
         outcome = _candidate_round(store, current, test_df, build, force=force, rule=PROMOTION_RULE,
@@ -147,10 +151,6 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
                       text_column: str | None = None, encoding: str | None = None, force: bool = False,
                       notify=None) -> dict:
     """Train an adapted version on the corpus plus an office's unlabelled listings; compare; promote or not."""
-    from .adapt import ADAPT_RULE as METHOD, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE, adapt, \
-        read_background
-    from .batch import format_red_flags
-
     notify = notify or (lambda m: None)
     corpus, cases = load_corpus(corpus_path), load_cases(cases_path)
     train_df, test_df = training_rows(corpus, cases)
@@ -161,32 +161,29 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
         notify(f"warning: {w}")
     notify(f"{len(background.texts):,} distinct background texts"
            + (f" (sampled from more, cap {SAMPLE_CAP:,})" if background.sampled else ""))
-    current = open_screener(store.root, data_path=corpus_path, notify=notify)
+    ensure_builtin_model(store.root, corpus_path, notify=notify)
+    current = load_scorer(store.root)
     model, threshold, table, rounds, cv = adapt(train_df, background.texts, current.threshold, notify=notify)
     test_scores = model.predict_proba(test_df["text"].tolist())[:, 1]
-    meta = {
-        "kind": "adapt", "parent": current.version, "tokenizer": current.metadata.get("tokenizer"),
-        "params": current.metadata.get("params"),
-        "data": {"path": str(corpus_path), "sha256": sha256_of(corpus_path), "train_rows": int(len(train_df)),
-                 "test_rows": int(len(test_df)),
-                 **({"cases": {"path": str(cases_path), "sha256": sha256_of(cases_path), "rows": int(len(cases))}}
-                    if Path(cases_path).is_file() else {})},
-        "background": {"file": background.file, "sha256": background.sha256, "rows_read": background.rows_read,
+    data = {"path": str(corpus_path), "sha256": sha256_file(corpus_path), "train_rows": int(len(train_df)),
+            "test_rows": int(len(test_df)),
+            **({"cases": {"path": str(cases_path), "sha256": sha256_file(cases_path), "rows": int(len(cases))}}
+               if Path(cases_path).is_file() else {})}
+    background_info = {"file": background.file, "sha256": background.sha256, "rows_read": background.rows_read,
                        "rows_usable": background.rows_usable, "rows_used": len(background.texts) - len(table),
                        "sampled_to_cap": background.sampled, "cap": SAMPLE_CAP, "weight": BACKGROUND_WEIGHT,
                        "share_set_aside_per_round": SET_ASIDE_SHARE, "max_rounds": MAX_ROUNDS, "rounds": rounds,
-                       "set_aside": int(len(table)), "method": METHOD},
-        "threshold": threshold,
-        "threshold_rule": "as train.py fit, on corpus folds with the background always in training",
-        "levels": {"高": max(0.8, threshold), "中": threshold},
-        "metrics": {"test": metrics(test_df["label"], test_scores, threshold), "cross_validation": cv},
-    }
+                       "set_aside": int(len(table)), "method": METHOD}
+    meta = model_metadata("adapt", current.metadata.get("params") or {}, data, threshold,
+                          "as train.py fit, on corpus folds with the background always in training",
+                          metrics(test_df["label"], test_scores, threshold), cv, parent=current.version,
+                          background=background_info)
     leads = {}
 
-    def build(version: str) -> Screener:
-        store.save(model, meta, version)
-        candidate = Screener(*store.load(version))
-        leads["table"] = _set_aside_table(candidate, table, background.file, format_red_flags)
+    def build(version: str) -> Scorer:
+        store.save(with_threshold(model, threshold), meta, version)
+        candidate = load_scorer(store.root, version)
+        leads["table"] = _set_aside_table(candidate, table, background.file)
         with atomic_file(store.path(version) / "set_aside.csv", encoding="utf-8-sig") as (f, _):
             leads["table"].to_csv(f, index=False)
         return candidate
@@ -197,7 +194,7 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
             "set_aside_file": str(store.path(outcome["version"]) / "set_aside.csv")}
 
 
-def _set_aside_table(screener: Screener, table: pd.DataFrame, source: str, format_flags) -> pd.DataFrame:
+def _set_aside_table(screener: Scorer, table: pd.DataFrame, source: str) -> pd.DataFrame:
     """Leads for inspectors, likeliest first, in the format `train.py add` reads (fill in label)."""
     results = screener.analyse(table["text"].tolist()) if len(table) else []
     leads = pd.DataFrame({
@@ -205,9 +202,9 @@ def _set_aside_table(screener: Screener, table: pd.DataFrame, source: str, forma
         "label": "",
         "category": "",
         "source": source,
-        "score": [r["score"] for r in results],
-        "level": [r["level"] for r in results],
-        "red_flags": [format_flags(r["red_flags"]) for r in results],
+        "score": [r.score for r in results],
+        "level": [r.level for r in results],
+        "red_flags": [format_red_flags(r.red_flags) for r in results],
         "round": table["round"].tolist(),
     })
     return leads.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,18 @@
+"""Where the project keeps its corpus and models, and the numbers every part agrees on."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT / "data" / "ads.csv"
+DEFAULT_CASES = ROOT / "data" / "cases.csv"
+DEFAULT_PENDING = ROOT / "data" / "new_cases.csv"
+
+# The threshold is chosen in training and never set below this; 高 starts at max(HIGH_LEVEL_FLOOR, threshold).
+THRESHOLD_FLOOR = 0.5
+HIGH_LEVEL_FLOOR = 0.8
+
+MAX_CHARS = 20_000  # longer ads are scored on their first MAX_CHARS characters
+
+
+def default_models_dir() -> Path:
+    return Path(os.environ.get("SCREENER_MODELS") or ROOT / "models")

@@ -1,0 +1,63 @@
+"""How results read: the human verdict, one line per ad, and table cells."""
+from __future__ import annotations
+
+from features.redflags import Hit
+
+from .scoring import Failure, Result, Term
+
+
+def format_red_flags(flags: list[Hit]) -> str:
+    parts = []
+    for f in flags:
+        rate = f"(年化{f.annual_rate:g}%)" if f.annual_rate is not None else ""
+        parts.append(f"{f.name}:{f.evidence}{rate}")
+    return "; ".join(parts)
+
+
+def format_top_terms(terms: list[Term]) -> str:
+    return "; ".join(f"{t.term}({t.weight:+.2f})" for t in terms)
+
+
+def human(result: Result) -> str:
+    """The verdict on one ad as an inspector reads it."""
+    lines = [f"评分 {round(result.score * 100)}/100  风险等级: {result.level}  "
+             f"({'可疑' if result.flagged else '未达可疑阈值'}; 阈值 {round(result.threshold * 100)})"]
+    if result.red_flags:
+        lines.append("红旗信号:")
+        for flag in result.red_flags:
+            rate = f" (折合年化 {flag.annual_rate:g}%)" if flag.annual_rate is not None else ""
+            lines.append(f"  - {flag.name} [{flag.characteristic}] “{flag.evidence}”{rate}")
+    else:
+        lines.append("红旗信号: 无")
+    if result.warning_context:
+        lines.append("防范提示语境: " + "、".join(dict.fromkeys(result.warning_context)))
+    if result.top_terms:
+        lines.append("影响最大的词: " + "  ".join(f"{t.term}({t.weight:+.2f})" for t in result.top_terms))
+    for w in result.warnings:
+        lines.append(f"注意: {w}")
+    lines.append(f"模型: {result.model}")
+    return "\n".join(lines)
+
+
+def one_line(result: Result | Failure) -> str:
+    """score, level and red-flag names, tab-separated (``error`` and the reason for a failure)."""
+    if isinstance(result, Failure):
+        return f"error\t{result.error}"
+    flags = ",".join(dict.fromkeys(f.name for f in result.red_flags)) or "-"
+    return f"{round(result.score * 100)}\t{result.level}\t{flags}"
+
+
+RESULT_COLUMNS = ("score", "level", "flagged", "red_flags", "top_terms", "error")
+
+
+def result_cells(result: Result, structured: bool) -> tuple:
+    """The result columns of a screened table row; structured keeps lists (JSONL), else text cells."""
+    if structured:
+        d = result.to_dict()
+        return (result.score, result.level, result.flagged, d["red_flags"], d["top_terms"], "")
+    return (result.score, result.level, result.flagged, format_red_flags(result.red_flags),
+            format_top_terms(result.top_terms), "")
+
+
+def error_cells(reason: str) -> tuple:
+    return ("", "", "", "", "", reason)

@@ -1,0 +1,1 @@
+"""Retraining: new labelled cases (cases), adapting to an office's stream (adapt), candidate vs current (promotion)."""

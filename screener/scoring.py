@@ -1,0 +1,197 @@
+"""Scoring ads with a saved model: score, risk level, red flags and the terms that weighed most.
+
+A ``Scorer`` wraps a loaded model and never trains. The model is a scikit-learn
+``FixedThresholdClassifier`` around the pipeline, so the threshold travels with it;
+``RiskLevels`` derives the three levels from that threshold in one place.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from features.normalise import HAS_CJK
+from features.redflags import FEATURE_LABELS, Hit
+
+from .config import HIGH_LEVEL_FLOOR, MAX_CHARS
+from .errors import InputError
+from .store import ModelStore
+
+TOP_TERMS = 6
+HIGH, MEDIUM, LOW = "高", "中", "低"
+_TOKEN_LABELS = {"xxphone": "〈电话号码〉", "xxwechat": "〈微信号〉", "xxqq": "〈QQ号〉", "xxurl": "〈链接〉",
+                 "xxpcta": "〈百分比≤3%〉", "xxpctb": "〈百分比3-6%〉", "xxpctc": "〈百分比6-10%〉",
+                 "xxpctd": "〈百分比10-20%〉", "xxpcte": "〈百分比>20%〉"}
+_ASCII = re.compile(r"^[\x00-\x7f]*$")
+
+
+@dataclass(frozen=True)
+class RiskLevels:
+    """高 from ``high``, 中 from ``threshold`` (flagged), 低 below."""
+
+    threshold: float
+    high: float
+
+    @classmethod
+    def for_threshold(cls, threshold: float) -> "RiskLevels":
+        return cls(float(threshold), max(HIGH_LEVEL_FLOOR, float(threshold)))
+
+    def level(self, score: float) -> str:
+        return HIGH if score >= self.high else MEDIUM if score >= self.threshold else LOW
+
+    def as_dict(self) -> dict:
+        return {HIGH: self.high, MEDIUM: self.threshold}
+
+
+@dataclass
+class Term:
+    term: str
+    weight: float
+
+
+@dataclass
+class Result:
+    """The verdict on one ad."""
+
+    score: float
+    level: str
+    flagged: bool
+    threshold: float
+    red_flags: list[Hit]
+    warning_context: list[str]
+    top_terms: list[Term]
+    model: str
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = {"score": self.score, "level": self.level, "flagged": self.flagged, "threshold": self.threshold,
+             "red_flags": [h.as_dict() for h in self.red_flags], "warning_context": self.warning_context,
+             "top_terms": [asdict(t) for t in self.top_terms], "model": self.model}
+        if self.warnings:
+            d["warnings"] = self.warnings
+        return d
+
+
+@dataclass
+class Failure:
+    """An ad that could not be scored, and why."""
+
+    error: str
+    model: str
+
+    def to_dict(self) -> dict:
+        return {"error": self.error, "model": self.model}
+
+
+def _display_term(feature: str) -> str | None:
+    """How a model feature reads to an inspector, or None for fragments that mean nothing alone."""
+    kind, _, term = feature.partition("__")
+    if kind == "red_flags":
+        return f"[{FEATURE_LABELS.get(term, term)}]"
+    if kind == "chars":
+        term = term.strip().replace(" ", "")
+        if len(term) < 2 or _ASCII.match(term):
+            return None
+        return term
+    if len(term) < 2:  # a lone character or digit says nothing to a reader
+        return None
+    return " ".join(_TOKEN_LABELS.get(w, w) for w in term.split(" "))
+
+
+def check_text(text) -> tuple[str, list[str]]:
+    """An ad ready to score, and warnings; raises InputError when there is nothing to score."""
+    if not isinstance(text, str):
+        raise InputError(f"not text ({type(text).__name__})")
+    if not text.strip():
+        raise InputError("the ad is empty")
+    warnings = []
+    if len(text) > MAX_CHARS:
+        warnings.append(f"the ad is {len(text):,} characters long; only the first {MAX_CHARS:,} were scored")
+        text = text[:MAX_CHARS]
+    if not HAS_CJK.search(text):
+        warnings.append("the ad has no Chinese characters; the model reads Chinese ads, so this score says little")
+    return text, warnings
+
+
+class Scorer:
+    """A loaded model and everything needed to explain its scores."""
+
+    def __init__(self, model, metadata: dict, threshold: float | None = None):
+        self.model = model
+        self.metadata = metadata
+        self.version = metadata.get("version", "?")
+        self.levels = RiskLevels.for_threshold(model.threshold if threshold is None else threshold)
+        pipeline = model.estimator
+        self._reader = pipeline.named_steps["read"]
+        self._features = pipeline.named_steps["features"]
+        self._clf = pipeline.named_steps["clf"]
+        self._coef = self._clf.coef_.ravel()
+        self._terms = None
+
+    @property
+    def threshold(self) -> float:
+        return self.levels.threshold
+
+    @property
+    def terms(self) -> list:
+        if self._terms is None:
+            self._terms = [_display_term(f) for f in self._features.get_feature_names_out()]
+        return self._terms
+
+    def scores(self, texts) -> np.ndarray:
+        """Probabilities only, the fast path."""
+        return self.model.predict_proba(list(texts))[:, 1]
+
+    def analyse(self, texts, top_terms: int = TOP_TERMS) -> list[Result]:
+        """Full results for texts already checked by ``check_text``: one pass over each ad."""
+        if not texts:
+            return []
+        ads = self._reader.transform(texts)
+        X = self._features.transform(ads).tocsr()
+        scores = self._clf.predict_proba(X)[:, 1]
+        results = []
+        for i, ad in enumerate(ads):
+            score = round(float(scores[i]), 6)
+            row = slice(X.indptr[i], X.indptr[i + 1])
+            results.append(Result(
+                score=score, level=self.levels.level(score), flagged=bool(score >= self.threshold),
+                threshold=self.threshold, red_flags=ad.red_flags,
+                warning_context=[h.evidence for h in ad.warnings],
+                top_terms=self._top_terms(X.indices[row], X.data[row], top_terms), model=self.version))
+        return results
+
+    def _top_terms(self, indices, values, k: int) -> list[Term]:
+        merged: dict[str, float] = {}
+        for j, v in zip(indices, values):
+            term = self.terms[j]
+            if term is not None:
+                merged[term] = merged.get(term, 0.0) + float(v * self._coef[j])
+        ranked = sorted(merged.items(), key=lambda kv: -abs(kv[1]))[:k]
+        return [Term(t, round(w, 4)) for t, w in ranked if abs(w) > 1e-9]
+
+    def score_ads(self, texts) -> list[Result | Failure]:
+        """One result per text, in order: the analysis, or a Failure for one that cannot be scored."""
+        checked = []
+        for t in texts:
+            try:
+                checked.append(check_text(t))
+            except InputError as e:
+                checked.append(e)
+        analysed = iter(self.analyse([c[0] for c in checked if not isinstance(c, Exception)]))
+        results = []
+        for c in checked:
+            if isinstance(c, Exception):
+                results.append(Failure(str(c), self.version))
+                continue
+            result = next(analysed)
+            result.warnings = c[1]
+            results.append(result)
+        return results
+
+
+def load_scorer(models_root: str | Path, version: str | None = None, threshold: float | None = None) -> Scorer:
+    """The saved model (the current one by default), checked and loaded. Never trains."""
+    model, meta = ModelStore(models_root).load(version)
+    return Scorer(model, meta, threshold)

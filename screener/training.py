@@ -1,0 +1,168 @@
+"""Training, threshold choice, evaluation, and the built-in model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
+from sklearn.model_selection import FixedThresholdClassifier, StratifiedGroupKFold
+
+from features.pipeline import DEFAULT_PARAMS, build_pipeline
+
+from .config import THRESHOLD_FLOOR
+from .corpus import load_corpus, load_labelled
+from .errors import DataError, LibraryVersionError, ModelError
+from .files import sha256_file
+from .scoring import RiskLevels, Scorer, check_text
+from .store import DEFAULT_VERSION, ModelStore, check_libraries
+
+THRESHOLD_RULE = ("the score that maximises F1 on 5-fold cross-validated predictions of the training split "
+                  f"(folds keep groups together), never below {THRESHOLD_FLOOR}")
+
+
+def metrics(y_true, scores, threshold: float) -> dict:
+    y_true = np.asarray(y_true, dtype=int)
+    scores = np.asarray(scores, dtype=float)
+    predicted = scores >= threshold
+    both = len(set(y_true.tolist())) == 2
+    precision, recall, f1, _ = precision_recall_fscore_support(y_true, predicted, average="binary",
+                                                               zero_division=0)
+    return {
+        "n": int(len(y_true)),
+        "positives": int(y_true.sum()),
+        "roc_auc": round(float(roc_auc_score(y_true, scores)), 4) if both else None,
+        "pr_auc": round(float(average_precision_score(y_true, scores)), 4) if both else None,
+        "precision": round(float(precision), 4),
+        "recall": round(float(recall), 4),
+        "f1": round(float(f1), 4),
+        "threshold": round(float(threshold), 4),
+        "flagged_share": round(float(predicted.mean()), 4) if len(y_true) else None,
+        "false_positive_rate": round(float(predicted[y_true == 0].mean()), 4) if (y_true == 0).any() else None,
+    }
+
+
+def best_f1_threshold(y_true, scores, floor: float = THRESHOLD_FLOOR) -> float:
+    """The score (to 3 decimals) at or above floor that maximises F1 of the pooled predictions."""
+    y_true = np.asarray(y_true, dtype=int)
+    scores = np.asarray(scores, dtype=float)
+    best, best_f1 = floor, -1.0
+    for t in np.unique(np.round(scores, 3)):
+        if t < floor:
+            continue
+        pred = scores >= t
+        tp = int((pred & (y_true == 1)).sum())
+        f1 = 2 * tp / max(int(pred.sum()) + int(y_true.sum()), 1)
+        if f1 > best_f1:
+            best, best_f1 = float(t), f1
+    return best
+
+
+def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5, weights=None) -> np.ndarray:
+    """Out-of-fold scores; folds keep groups (variants of one text) together."""
+    scores = np.zeros(len(texts))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=params.get("random_state", 0))
+    texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
+    for train_idx, test_idx in splitter.split(texts, labels, groups):
+        fit_params = {} if weights is None else {"clf__sample_weight": np.asarray(weights)[train_idx]}
+        model = build_pipeline(**params).fit(texts[train_idx], labels[train_idx], **fit_params)
+        scores[test_idx] = model.predict_proba(texts[test_idx])[:, 1]
+    return scores
+
+
+def with_threshold(pipeline, threshold: float) -> FixedThresholdClassifier:
+    """A fitted pipeline carrying its decision threshold."""
+    return FixedThresholdClassifier(pipeline, threshold=threshold, response_method="predict_proba")
+
+
+def train(train_df: pd.DataFrame, params: dict | None = None):
+    """Fit a pipeline on text/label rows; returns (thresholded model, cv metrics)."""
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    if train_df["label"].nunique() < 2:
+        raise DataError("training needs both suspicious (1) and normal (0) examples")
+    groups = train_df["group"] if "group" in train_df else np.arange(len(train_df))
+    cv = cross_validated_scores(train_df["text"], train_df["label"], groups, params)
+    threshold = best_f1_threshold(train_df["label"], cv)
+    pipeline = build_pipeline(**params)
+    pipeline.fit(train_df["text"].tolist(), train_df["label"].astype(int).to_numpy())
+    return with_threshold(pipeline, threshold), metrics(train_df["label"], cv, threshold)
+
+
+def json_params(params: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+
+
+def model_metadata(kind: str, params: dict, data: dict, threshold: float, threshold_rule: str, test: dict | None,
+                   cross_validation: dict | None, **extra) -> dict:
+    """What a saved model says about how it was made (the store adds versions, libraries and file hashes)."""
+    return {"kind": kind, "tokenizer": params.get("tokenizer"), "params": json_params(params), "data": data,
+            "threshold": threshold, "threshold_rule": threshold_rule,
+            "levels": RiskLevels.for_threshold(threshold).as_dict(),
+            "metrics": {"test": test, "cross_validation": cross_validation}, **extra}
+
+
+def fit_and_save(train_df: pd.DataFrame, test_df: pd.DataFrame, store: ModelStore, version: str, data_info: dict,
+                 params: dict | None = None, notify=None, extra_metadata: dict | None = None,
+                 make_current: bool = True, kind: str = "fit") -> dict:
+    """Train on train_df, evaluate on test_df, save as a version (and make it current)."""
+    notify = notify or (lambda message: None)
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    notify(f"training on {len(train_df)} rows (5-fold cross-validation for the threshold, then the final fit)...")
+    model, cv = train(train_df, params)
+    test = metrics(test_df["label"], model.predict_proba(test_df["text"].tolist())[:, 1], model.threshold) \
+        if len(test_df) else None
+    data = {**data_info, "train_rows": int(len(train_df)), "test_rows": int(len(test_df))}
+    meta = model_metadata(kind, params, data, model.threshold, THRESHOLD_RULE, test, cv, **(extra_metadata or {}))
+    store.save(model, meta, version, replace=True)
+    if make_current:
+        store.set_current(version)
+    return store.read_metadata(version)
+
+
+def fit_corpus(data_path: str | Path, store: ModelStore, version: str, params: dict | None = None, notify=None,
+               make_current: bool = True) -> dict:
+    """Train on the corpus's train split, evaluate on its test split, save."""
+    corpus = load_corpus(data_path)
+    return fit_and_save(corpus[corpus["split"] == "train"], corpus[corpus["split"] == "test"], store, version,
+                        {"path": str(data_path), "sha256": sha256_file(data_path)}, params=params, notify=notify,
+                        make_current=make_current)
+
+
+def ensure_builtin_model(models_root: str | Path, data_path: str | Path, version: str | None = None,
+                         notify=None) -> None:
+    """Build the built-in model when it is wanted and missing, or was saved under other library versions.
+
+    The only place outside ``train.py fit`` where a model is trained: the front ends call it
+    before loading, so loading itself never trains.
+    """
+    notify = notify or (lambda message: None)
+    store = ModelStore(models_root)
+    wanted = version or store.current()
+    if wanted is None or (wanted == DEFAULT_VERSION and not store.path(DEFAULT_VERSION).exists()):
+        if version is not None and version != DEFAULT_VERSION:
+            raise ModelError(f"no model version {version!r} in {models_root}; see `python train.py models`")
+        if data_path is None or not Path(data_path).is_file():
+            raise ModelError(f"there is no model in {models_root} and no corpus to build one from; "
+                             "run `python train.py fit --data FILE`")
+        notify(f"no model yet: building the built-in model from {data_path} (once, about ten seconds)")
+        fit_corpus(data_path, store, DEFAULT_VERSION, notify=notify, make_current=store.current() is None)
+        return
+    if wanted == DEFAULT_VERSION:
+        try:
+            check_libraries(store.read_metadata(DEFAULT_VERSION))
+        except LibraryVersionError as e:
+            notify(f"{e}\nrebuilding the built-in model from {data_path}")
+            fit_corpus(data_path, store, DEFAULT_VERSION, notify=notify,
+                       make_current=store.current() == DEFAULT_VERSION)
+
+
+def evaluate_file(scorer: Scorer, path: str, text_column: str | None = None, label_column: str = "label",
+                  encoding: str | None = None) -> dict:
+    """Metrics of a model on any labelled CSV/TSV/XLSX/JSONL file."""
+    df = load_labelled(path, text_column, label_column, encoding)
+    usable = df[df["text"].str.strip() != ""]
+    scores = scorer.scores([check_text(t)[0] for t in usable["text"]])
+    m = metrics(usable["label"], scores, scorer.threshold)
+    m["skipped_empty"] = int(len(df) - len(usable))
+    m["model"] = scorer.version
+    return m
