@@ -117,6 +117,7 @@ def test_interrupted_add_leaves_everything_as_it_was(setup, tmp_path):
     deadline = time.time() + 60
     while not list(cases.parent.glob(".cases.csv.*")) and time.time() < deadline:
         time.sleep(0.05)
+    assert list(cases.parent.glob(".cases.csv.*")), "the add never staged its cases file"
     time.sleep(1.0)  # now training the candidate
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=60)

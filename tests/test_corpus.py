@@ -1,6 +1,4 @@
 """The corpus stays honest: schema, size, coverage, no duplicates, no near-duplicates across the split."""
-import time
-
 import pandas as pd
 import pytest
 
@@ -66,12 +64,10 @@ def test_no_empty_or_duplicate_texts(ads):
 
 
 def test_no_near_duplicates_across_split(ads):
-    started = time.perf_counter()
     train = ads[ads["split"] == "train"].reset_index(drop=True)
     test = ads[ads["split"] == "test"].reset_index(drop=True)
     pairs = [(i, j, s) for i, j, s in near_duplicate_pairs(train["text"].tolist(), test["text"].tolist())
              if train["group"][i] != test["group"][j]]
-    assert time.perf_counter() - started < 30
     assert pairs == [], [(train["text"][i], test["text"][j], round(s, 2)) for i, j, s in pairs[:3]]
 
 

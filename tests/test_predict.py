@@ -1,6 +1,8 @@
 """predict.py on single ads and stdin, through click's test runner."""
 import json
 
+import pytest
+
 from click.testing import CliRunner
 
 import predict
@@ -125,3 +127,14 @@ def test_builtin_model_from_other_library_versions_is_rebuilt(models_dir):
     assert "rebuilding the built-in model" in result.stderr
     meta = json.loads((models_dir / "default" / "metadata.json").read_text(encoding="utf-8"))
     assert meta["libraries"]["scikit-learn"] != "0.24.2"
+
+
+def test_every_result_states_its_threshold_and_the_option_overrides_it(models_dir):
+    default = json.loads(run(["--json", WARNING]).output)
+    assert default["threshold"] == pytest.approx(json.loads(
+        (models_dir / "default" / "metadata.json").read_text(encoding="utf-8"))["threshold"])
+    assert default["flagged"] is False
+    lowered = json.loads(run(["--json", "--threshold", "0.0001", WARNING]).output)
+    assert lowered["threshold"] == 0.0001 and lowered["flagged"] is True
+    assert lowered["score"] == default["score"]
+    assert run(["--threshold", "2", WARNING]).exit_code == 2
