@@ -2,9 +2,10 @@
 
 Two layers:
 
-* ``clean(text)`` folds width, case and traditional characters, drops zero-width
-  characters and the spaces or symbols put between Chinese characters, and spells
-  homophone and pinyin disguises the usual way. It keeps, for every character, the
+* ``clean(text)`` folds width, case and traditional characters, reads masked digits
+  (x, *) as digits, drops zero-width characters and the spaces or symbols put between
+  Chinese characters or single letters, restores look-alike and homophone characters
+  (``variants``), and spells the usual disguises of key words the usual way. It keeps, for every character, the
   span of the original text it came from, so red flags can point at the ad as
   the inspector pasted it.
 * ``model_text(cleaned)`` replaces contacts, links, percentages and other numbers
@@ -20,6 +21,8 @@ from functools import lru_cache
 
 import opencc
 
+from .variants import restore
+
 # The one definition of "a Chinese character" in the project: CJK Unified Ideographs and Extension A.
 CJK_RANGE = "\u3400-\u4dbf\u4e00-\u9fff"
 HAS_CJK = re.compile(f"[{CJK_RANGE}]")
@@ -28,6 +31,10 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061
 # Spaces, punctuation, emoji and other symbols wedged between two Chinese characters.
 _BETWEEN_CJK = re.compile(rf"(?<=[{CJK_RANGE}])[^{CJK_RANGE}a-z0-9]{{1,6}}(?=[{CJK_RANGE}])")
 _SPACES = re.compile(r"\s+")
+# Digits masked by an export or a sender (1xxxxxxxxxx, 188****6621, 年收益x%, 月息*分): read as the digit 8.
+_MASKED = re.compile(r"(?<![a-z*])(?:[0-9]+[x*]+[0-9x*]*|[x*]+[0-9][0-9x*]*|[x*]{1,12}(?=[%万千百元分厘倍]))(?![a-z])")
+# Single letters or digits spaced apart (v x, 1 3 8 0 0): one token again.
+_SPACED_ALNUM = re.compile(r"(?<![a-z0-9])[a-z0-9](?: [a-z0-9])+(?![a-z0-9])")
 
 # Disguised spellings seen in ads, written the usual way. Latin parts only match
 # as whole words so that ordinary English is left alone.
@@ -144,7 +151,10 @@ def clean(text: str) -> Cleaned:
     if len(simplified) != len(folded):
         simplified, s3, e3 = _fold_chars(folded, _t2s().convert)
         starts, ends = _compose(starts, ends, s3, e3)
-    text2, starts, ends = _sub(_BETWEEN_CJK, "", simplified, starts, ends)
+    text2, starts, ends = _sub(_MASKED, lambda m: re.sub(r"[x*]", "8", m.group(0)), simplified, starts, ends)
+    text2, starts, ends = _sub(_BETWEEN_CJK, "", text2, starts, ends)
+    text2, starts, ends = _sub(_SPACED_ALNUM, lambda m: m.group(0).replace(" ", ""), text2, starts, ends)
+    text2 = restore(text2)  # look-alike and homophone characters; keeps the length, so the spans hold
     text2, starts, ends = _sub(_DISGUISE, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
     text2, starts, ends = _sub(_SPACES, " ", text2, starts, ends)
     # strip leading/trailing space

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from .normalise import Cleaned, clean, model_text
-from .redflags import Hit, RedFlagFeatures, find_red_flags, warning_context
+from .redflags import Hit, RedFlagFeatures, find_red_flags, invitation, warning_context
 from .tokenize import TOKENIZERS
 
 DEFAULT_PARAMS = {
@@ -38,13 +38,15 @@ class Ad:
     model_text: str
     red_flags: list[Hit]
     warnings: list[Hit]
+    invitations: list[Hit]
 
 
 def read_ad(text: str) -> Ad:
     """Clean an ad once and find everything the model and the explanation need."""
     text = str(text)
     cleaned = clean(text)
-    return Ad(text, cleaned, model_text(cleaned.text), find_red_flags(text, cleaned), warning_context(text, cleaned))
+    return Ad(text, cleaned, model_text(cleaned.text), find_red_flags(text, cleaned), warning_context(text, cleaned),
+              invitation(text, cleaned))
 
 
 def ad_model_text(ad: Ad) -> str:

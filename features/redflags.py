@@ -83,21 +83,65 @@ def annual_rate(word: str, number: float, unit: str) -> float | None:
 DETECTORS: tuple[Detector, ...] = (
     # 利诱性: promised repayment or returns
     Detector("guarantee", "保本稳赚承诺", INDUCEMENT, _p(
-        r"(?<![不非])保本", r"(?<![不非])保息", r"稳赚", r"包赚", r"只赚不赔", r"稳赢", r"零风险", r"无风险",
+        r"(?<![不非担确])保本", r"(?<![不非担])保息", r"稳赚", r"包赚", r"只赚不赔", r"稳赢", r"零风险", r"无风险",
         r"本金(无忧|安全|保障)", r"本息(保障|无忧|安全)", r"保底(收益|回报)?", r"保(证)?收益", r"刚性兑付", r"刚兑",
         r"绝对安全", r"稳稳(的)?(收益|赚)", r"不亏", r"旱涝保收")),
     Detector("buyback", "回购返租承诺", INDUCEMENT, _p(
         r"回购(?!物)", r"返租", r"包租", r"带租约", r"售后包租", r"年收租", r"租金回报", r"全额返还", r"到期返还",
-        r"返还本金", r"本金返还", r"退还本金", r"返本", r"包回本", r"回本")),
+        r"返还本金", r"本金返还", r"退还本金", r"返本", r"包回本", r"回本", r"包租包管", r"返.{0,2}年租金",
+        r"稳收租金", r"统一经营.{0,6}(租金|收益|回报)", r"\d+年租约")),
     Detector("dividend", "分红返利", INDUCEMENT, _p(
-        r"分红", r"返利", r"静态收益", r"动态收益", r"[日月周]返", r"躺赚", r"躺着(赚|收)", r"翻倍", r"翻番",
-        r"消费全返", r"全返", r"一本万利", r"暴利", r"坐享", r"高(额)?(回报|收益|利息)", r"高息")),
+        r"分红", r"返利", r"静态收益", r"动态收益", r"[日月周]返", r"躺赚", r"躺着(赚|收)", r"(?<!积分)(?<!积分再)翻倍",
+        r"(?<!积分)翻番", r"一本万利", r"暴利", r"坐享", r"高(额)?(回报|收益|利息)", r"高息")),
     Detector("stock_tips", "荐股带单", INDUCEMENT, _p(
         r"牛股", r"涨停", r"操盘", r"荐股", r"带单", r"内幕", r"主力", r"庄家", r"金股", r"黑马股", r"翻倍股",
         r"抄底(?!价)", r"股友", r"老师(带|指导)", r"建仓", r"拉升")),
     Detector("advance_payment", "预交费用换权益", INDUCEMENT, _p(
         r"预存", r"预交", r"预售床位", r"床位认购", r"认购", r"入会费", r"入门费", r"激活费", r"会费",
         r"一次性(缴纳|交纳|付清|补缴|交清)", r"认筹金", r"份额")),
+    # The schemes' own signs, one detector (at least) per scheme of the guide.
+    Detector("elder_membership", "养老会员卡返利", INDUCEMENT, _p(
+        r"(养老|康养|颐养|护理|老年)[^，。,；]{0,8}(会员卡|储值卡|贵宾卡|vip卡|养老卡).{0,12}(返|息|分红|收益|回报)",
+        r"养老卡", r"床位[^，。,；]{0,6}(返|利息|收益|回报|升值)", r"(预订|预定|预存)床位")),
+    Detector("elder_project", "投资养老项目", INDUCEMENT, _p(
+        r"(投资|入股|认购|众筹|参股)[^，。,；]{0,8}(养老院|康养|养老基地|养老公寓|养生基地|颐养|养老社区|养老项目)",
+        r"(养老院|康养基地|养老公寓|养老项目|养老社区)[^，。,；]{0,8}(入股|认购|投资份额|分红|回报)")),
+    Detector("elder_product", "保健品返本回购", INDUCEMENT, _p(
+        r"(保健品|理疗仪|营养品|药酒|磁疗|净水器)[^，。]{0,12}(回购|返本|返还|分红|返现|升值|收益)",
+        r"以(商品|产品)(营销|销售)?返本", r"买(产品|商品)送(股权|分红)")),
+    Detector("house_pension", "以房养老", INDUCEMENT, _p(
+        r"以房养老", r"(抵押|质押)(房产|房子|房本)[^，。]{0,10}(理财|投资|养老|收益|月月)",
+        r"房(产|子|本)[^，。]{0,6}(抵押|质押)[^，。]{0,10}(理财|投资|收益|月领|每月)")),
+    Detector("pension_agency", "代办养老保险", ILLEGALITY, _p(
+        r"(代办|代缴|包办)[^，。]{0,6}(社保|养老保险|退休|养老金)", r"补缴社保", r"(一次性)?补缴养老(保险|金)",
+        r"提前(退休|领取养老金|领养老金)", r"养老金(多领|翻倍|上调名额)")),
+    Detector("elder_aid", "养老互助帮扶", PUBLIC_AT_LARGE, _p(
+        r"互助金", r"帮扶(会员|金|基金)", r"养老互助", r"互助(会|社|养老)", r"抱团养老", r"入会[^，。]{0,6}(返|领|补贴)")),
+    Detector("fixed_yield", "非银行固定收益", INDUCEMENT, _p(
+        r"(理财|财富|资产管理|投资|金融服务)(公司|平台|机构)[^。]{0,20}(年化|月息|收益|付息|回报)",
+        r"新手标", r"到期还本付息", r"月月付息", r"按月付息", r"(天|个月)(期|标)[^。]{0,8}(年化|收益)",
+        r"比银行(利息)?高", r"随存随取[^。]{0,10}(收益|利息|年化)")),
+    Detector("private_fund", "私募网贷平台", ILLEGALITY, _p(
+        r"私募", r"p2p", r"网贷平台", r"理财平台", r"资金(由)?第三方托管", r"资金池", r"债权转让")),
+    Detector("original_shares", "原始股权", ILLEGALITY, _p(
+        r"原始股", r"股权(众筹|认购|投资|激励)", r"上市前", r"内部股", r"挂牌(上市)?[^，。]{0,6}(翻|升值)")),
+    Detector("crypto", "虚拟货币区块链", ILLEGALITY, _p(
+        r"虚拟(币|货币)", r"区块链", r"数字(藏品|货币|资产|币)", r"元宇宙", r"矿机", r"挖矿", r"代币", r"usdt",
+        r"币圈", r"资金盘", r"互助盘")),
+    Detector("consumption_rebate", "消费全返", INDUCEMENT, _p(
+        r"消费(全返|返本|返还|即投资|等于投资|养老)", r"全返", r"购物返(本|全款)", r"全额返还", r"消费[^，。]{0,6}返[^，。]{0,4}(倍|100%|全额)")),
+    Detector("coop_deposit", "合作社吸储", ILLEGALITY, _p(
+        r"合作社[^。]{0,12}(存款|吸储|存钱|入股|分红|利息|股金)", r"资金互助", r"互助社", r"股金", r"吸储", r"揽储")),
+    Detector("art_shares", "艺术品份额", ILLEGALITY, _p(
+        r"艺术品(份额|交易|投资|升值)", r"邮币卡", r"文交所", r"份额化", r"藏品[^，。]{0,6}(上市|交易|投资|升值)",
+        r"字画[^，。]{0,6}(升值|投资|回购)")),
+    Detector("crowdfunding", "众筹回报", INDUCEMENT, _p(
+        r"众筹[^。]{0,12}(回报|分红|收益|返|利息)", r"股权众筹", r"公益[^，。]{0,8}(回报|分红|返利|收益)")),
+    Detector("forex_futures", "外汇期货配资", ILLEGALITY, _p(
+        r"外汇", r"期货", r"配资", r"杠杆", r"黄金(交易|投资|t\+d)", r"原油(交易|投资|宝)", r"微盘", r"带你做单")),
+    Detector("project_investment", "项目加盟保底", INDUCEMENT, _p(
+        r"(加盟|合伙|入股|投资|代理)[^。]{0,12}(保底|包回本|稳定分红|月入|回本|躺赚|坐收)",
+        r"项目(投资|招商)[^。]{0,12}(分红|回报|收益)", r"投\d+万[^，。]{0,6}(月入|年入|回本)")),
     # 社会性: open to anyone, growth by recruitment
     Detector("recruitment", "拉人头奖励", PUBLIC_AT_LARGE, _p(
         r"推荐奖", r"拉人头", r"发展下线", r"下线", r"直推", r"间推", r"团队奖", r"层级", r"代数奖",
@@ -122,36 +166,67 @@ DETECTORS: tuple[Detector, ...] = (
     # 非法性: claims that cannot be true of a lawful offer
     Detector("government_backing", "冒用政府背书", ILLEGALITY, _p(
         r"政府(支持|扶持|背景|批准|主导|补贴项目|兜底|担保|授权)", r"国家(支持|扶持|批准|政策支持|项目|重点|战略|兜底)",
-        r"国字头", r"央企(背景|控股)", r"国资(背景|控股)", r"民政(部|局)?(批准|备案|认证|指定)",
+        r"国字头", r"央企(背景|控股)", r"国资(背景|控股)", r"民政(部|局)?(批准|认证|指定)",
         r"人社(局|部)?(指定|授权)", r"红头文件", r"官方(授权|认证|指定)", r"(银监会|证监会|银保监会)批准")),
     Detector("inside_channel", "内部渠道", ILLEGALITY, _p(
         r"内部(渠道|名额|指标|消息|关系|价|特批|人员)", r"特殊渠道", r"走关系", r"特批", r"托关系", r"绿色通道",
         r"包过", r"保过", r"百分百办成")),
     Detector("credit_evasion", "规避征信", ILLEGALITY, _p(
-        r"不(看|查|上|问)征信", r"征信不好", r"黑户", r"白户", r"花户", r"无视(负债|征信|黑白)", r"不看负债",
-        r"只(需|要)身份证", r"凭身份证", r"仅(凭|需)身份证", r"身份证即可", r"学生贷", r"学生可贷", r"裸条")),
+        r"不(看|查|上|问)征信", r"征信不好", r"黑户", r"白户", r"花户", r"无视(负债|征信|黑白|网贷)", r"不看负债",
+        r"只(需|要)(一张)?身份证", r"凭(一张)?身份证", r"仅(凭|需)身份证", r"身份证即可", r"一张身份证", r"学生贷",
+        r"学生可贷", r"裸条", r"(征信|黑名单|逾期)(修复|洗白|消除|铲除)", r"洗白", r"包装(流水|资料|征信)", r"做流水",
+        r"空放", r"口子", r"下款率", r"秒下款", r"秒批")),
+    Detector("card_cashout", "信用卡套现代还", ILLEGALITY, _p(
+        r"套现", r"养卡", r"代还", r"垫还", r"提额", r"刷卡[^，。]{0,4}(提现|取现)", r"花呗[^，。]{0,4}(提现|取现)")),
     Detector("upfront_fee", "先交费后放款", ILLEGALITY, _p(
-        r"(手续费|保证金|解冻费|工本费|服务费|押金|包装费|验资费).{0,10}(放款|下款|到账|提现|解冻)",
+        r"(手续费|保证金|解冻费|工本费|服务费|押金|包装费|验资费|前期费用).{0,10}(放款|下款|到账|提现|解冻)",
         r"(放款|下款|到账)前.{0,6}(交|付|缴)")),
-    Detector("risky_product", "高风险投资品类", ILLEGALITY, _p(
-        r"原始股", r"虚拟(币|货币)", r"区块链", r"数字藏品", r"元宇宙", r"矿机", r"配资", r"外汇", r"邮币卡",
-        r"文交所", r"私募", r"股权(众筹|认购)", r"上市前", r"资金盘", r"互助盘", r"数字货币")),
 )
 
-# Not a red flag: the words of someone warning about or reporting on fraud.
+# Which detector speaks for each scheme of the guide (a scheme may also show others).
+SCHEME_DETECTORS = {
+    "elder_service": "elder_membership", "elder_project": "elder_project", "elder_product": "elder_product",
+    "house_pension": "house_pension", "pension_insurance": "pension_agency", "elder_aid": "elder_aid",
+    "high_yield": "fixed_yield", "private_fund": "private_fund", "original_shares": "original_shares",
+    "crypto": "crypto", "consumption_rebate": "consumption_rebate", "coop_deposit": "coop_deposit",
+    "art_shares": "art_shares", "crowdfunding": "crowdfunding", "stock_tips": "stock_tips",
+    "forex_futures": "forex_futures", "pyramid": "recruitment", "project_investment": "project_investment",
+    "property_leaseback": "buyback", "loan_fraud": "credit_evasion",
+}
+
+# Not a red flag: the words of someone warning about, reporting on or complaining of fraud.
 WARNING_CONTEXT = Detector("warning_context", "防范提示语境", "", _p(
     r"警惕", r"谨防", r"提防", r"防范", r"切勿", r"不要(相信|轻信)", r"千万(不要|别)", r"骗局", r"诈骗",
     r"非法集资", r"报警", r"举报", r"96110", r"判处", r"判决", r"法院", r"检察院", r"公安", r"涉嫌", r"立案",
-    r"被告", r"落网", r"不保本", r"投资有风险", r"理财非存款", r"存款保险", r"风险提示", r"谨慎"))
+    r"被告", r"落网", r"不保本", r"投资有风险", r"理财非存款", r"存款保险", r"风险提示", r"谨慎", r"记者", r"据悉",
+    r"日前", r"近日", r"报道", r"受害", r"被骗", r"维权", r"爆雷", r"跑路", r"血本无归", r"上当", r"追赃", r"退赔",
+    r"有期徒刑", r"罚金"))
+
+# Not a red flag either: an offer addressed to the reader (a contact, a call to act, a joining step).
+# The four characteristics make an ad suspicious only together with such an invitation.
+INVITATION = Detector("invitation", "面向读者的邀约", "", _p(
+    r"详询", r"咨询", r"致电", r"来电", r"热线", r"电话", r"联系", r"加(微信|v|我|群|入)", r"进群", r"入群",
+    r"扫码", r"点击", r"戳", r"报名", r"预约", r"抢购", r"立即", r"马上", r"速(来|抢|办|联系)", r"欢迎",
+    r"名额", r"回t", r"退订", r"[您你](好|的|可|只需|即可|还在)", r"敬请", r"\d{7,}", r"http", r"www", r"\.cn\b",
+    r"\.com\b", r"qq", r"微信", r"认购", r"起投", r"起购", r"办理", r"申请", r"领取", r"开户", r"注册"))
+
+# Rates of what is borrowed or saved at a bank are costs or deposits, not promised returns.
+_LOAN_CONTEXT = re.compile(r"(贷|借|分期|还款|按揭|信用卡|房贷|车贷)")
+_DEPOSIT_RATE_WORDS = ("年利率", "利率")
+_BANK_DEPOSIT_MAX = 3.0  # a stated 年利率 at or below this is a deposit rate
 
 RATE_BUCKETS = ((4.5, "rate_deposit_like"), (8.0, "rate_fund_like"), (15.0, "rate_high"), (float("inf"), "rate_very_high"))
 RATE_FLAG = ("promised_rate", "承诺收益率", INDUCEMENT)
 
-FEATURE_NAMES = tuple([d.key for d in DETECTORS] + [b for _, b in RATE_BUCKETS] + [WARNING_CONTEXT.key])
+INTERACTIONS = tuple(f"{c}_with_invitation" for c in (INDUCEMENT, ILLEGALITY, PUBLIC_AT_LARGE))
+FEATURE_NAMES = tuple([d.key for d in DETECTORS] + [b for _, b in RATE_BUCKETS] + [WARNING_CONTEXT.key, INVITATION.key]
+                      + ["money_without_invitation"] + list(INTERACTIONS))
 FEATURE_LABELS = {d.key: d.name for d in DETECTORS} | {
     "rate_deposit_like": "承诺收益率(4.5%以下)", "rate_fund_like": "承诺收益率(4.5%-8%)",
     "rate_high": "承诺收益率(8%-15%)", "rate_very_high": "承诺收益率(15%以上)",
-    WARNING_CONTEXT.key: WARNING_CONTEXT.name}
+    WARNING_CONTEXT.key: WARNING_CONTEXT.name, INVITATION.key: INVITATION.name,
+    "money_without_invitation": "谈钱而无邀约", f"{INDUCEMENT}_with_invitation": "利诱性+邀约",
+    f"{ILLEGALITY}_with_invitation": "非法性+邀约", f"{PUBLIC_AT_LARGE}_with_invitation": "社会性+邀约"}
 
 
 def _rate_hits(cleaned: Cleaned, original: str) -> list[Hit]:
@@ -160,6 +235,10 @@ def _rate_hits(cleaned: Cleaned, original: str) -> list[Hit]:
         rate = annual_rate(m.group("word"), float(m.group("num")), m.group("unit"))
         if rate is None:
             continue
+        if _LOAN_CONTEXT.search(cleaned.text, max(0, m.start() - 10), m.start()):
+            continue  # the price of a loan
+        if m.group("word") in _DEPOSIT_RATE_WORDS and rate <= _BANK_DEPOSIT_MAX:
+            continue  # a deposit rate
         s, e = cleaned.original_span(*m.span())
         hits.append(Hit(RATE_FLAG[0], RATE_FLAG[1], RATE_FLAG[2], original[s:e], s, e, rate))
     return hits
@@ -188,11 +267,18 @@ def warning_context(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     return _detector_hits(WARNING_CONTEXT, cleaned, text)
 
 
+def invitation(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
+    """Spans that address the reader: a contact, a call to act, a joining step."""
+    cleaned = cleaned or clean(text)
+    return _detector_hits(INVITATION, cleaned, text)
+
+
 _FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
-def flag_vector(red_flags: list[Hit], warnings: list[Hit]) -> np.ndarray:
-    """Presence of each detector, the bucket of the highest promised rate, and the warning context.
+def flag_vector(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hit]) -> np.ndarray:
+    """Presence of each detector, the bucket of the highest promised rate, the warning and invitation
+    contexts, and each characteristic together with an invitation.
 
     Derived from the hits the explanation shows, so the model and the inspector see the same evidence.
     """
@@ -206,7 +292,15 @@ def flag_vector(red_flags: list[Hit], warnings: list[Hit]) -> np.ndarray:
     if best is not None:
         row[_FEATURE_INDEX[next(bucket for upper, bucket in RATE_BUCKETS if best <= upper)]] = 1.0
     if warnings:
-        row[-1] = 1.0
+        row[_FEATURE_INDEX[WARNING_CONTEXT.key]] = 1.0
+    characteristics = {hit.characteristic for hit in red_flags}
+    if invitations:
+        row[_FEATURE_INDEX[INVITATION.key]] = 1.0
+        for c in (INDUCEMENT, ILLEGALITY, PUBLIC_AT_LARGE):
+            if c in characteristics:
+                row[_FEATURE_INDEX[f"{c}_with_invitation"]] = 1.0
+    elif INDUCEMENT in characteristics:
+        row[_FEATURE_INDEX["money_without_invitation"]] = 1.0
     return row
 
 
@@ -221,7 +315,7 @@ class RedFlagFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
-        rows = [flag_vector(ad.red_flags, ad.warnings) for ad in X]
+        rows = [flag_vector(ad.red_flags, ad.warnings, ad.invitations) for ad in X]
         matrix = np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
         return sp.csr_matrix(matrix * self.scale)
 

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
-from sklearn.model_selection import FixedThresholdClassifier, StratifiedGroupKFold
+from sklearn.metrics import (average_precision_score, precision_recall_curve, precision_recall_fscore_support,
+                             roc_auc_score)
+from sklearn.model_selection import FixedThresholdClassifier, StratifiedGroupKFold, cross_val_predict
 
 from features.pipeline import DEFAULT_PARAMS, build_pipeline
 
-from .config import THRESHOLD_FLOOR
+from .config import STREAM_PREVALENCE, THRESHOLD_FLOOR
 from .corpus import load_corpus, load_labelled
 from .errors import DataError, LibraryVersionError, ModelError
 from .files import sha256_file
@@ -18,7 +19,8 @@ from .scoring import RiskLevels, Scorer, check_text
 from .store import DEFAULT_VERSION, ModelStore, check_libraries
 
 THRESHOLD_RULE = ("the score that maximises F1 on 5-fold cross-validated predictions of the training split "
-                  f"(folds keep groups together), never below {THRESHOLD_FLOOR}")
+                  f"(folds keep groups together), with normal ads weighted as if {STREAM_PREVALENCE:.0%} of a stream "
+                  f"were schemes, never below {THRESHOLD_FLOOR}")
 
 
 def metrics(y_true, scores, threshold: float) -> dict:
@@ -42,32 +44,37 @@ def metrics(y_true, scores, threshold: float) -> dict:
     }
 
 
-def best_f1_threshold(y_true, scores, floor: float = THRESHOLD_FLOOR) -> float:
-    """The score (to 3 decimals) at or above floor that maximises F1 of the pooled predictions."""
+def stream_weights(y_true, prevalence: float = STREAM_PREVALENCE) -> np.ndarray:
+    """Sample weights that make normal ads count as if schemes were ``prevalence`` of the stream."""
     y_true = np.asarray(y_true, dtype=int)
-    scores = np.asarray(scores, dtype=float)
-    best, best_f1 = floor, -1.0
-    for t in np.unique(np.round(scores, 3)):
-        if t < floor:
-            continue
-        pred = scores >= t
-        tp = int((pred & (y_true == 1)).sum())
-        f1 = 2 * tp / max(int(pred.sum()) + int(y_true.sum()), 1)
-        if f1 > best_f1:
-            best, best_f1 = float(t), f1
-    return best
+    share = y_true.mean()
+    if share in (0.0, 1.0):
+        return np.ones(len(y_true))
+    return np.where(y_true == 1, 1.0, share / (1 - share) * (1 - prevalence) / prevalence)
+
+
+def best_f1_threshold(y_true, scores, floor: float = THRESHOLD_FLOOR, prevalence: float = STREAM_PREVALENCE) -> float:
+    """The score at or above floor that maximises F1, normal ads weighted to a stream's share of schemes.
+
+    The corpus holds far more schemes than a real stream; a threshold that is best for the
+    corpus flags too much of a stream, where every false alarm costs an inspector's time.
+    """
+    precision, recall, thresholds = precision_recall_curve(y_true, scores,
+                                                           sample_weight=stream_weights(y_true, prevalence))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))[:-1]
+    allowed = thresholds >= floor
+    if not allowed.any():
+        return floor
+    return float(thresholds[allowed][np.argmax(f1[allowed])])
 
 
 def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5, weights=None) -> np.ndarray:
     """Out-of-fold scores; folds keep groups (variants of one text) together."""
-    scores = np.zeros(len(texts))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=params.get("random_state", 0))
-    texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
-    for train_idx, test_idx in splitter.split(texts, labels, groups):
-        fit_params = {} if weights is None else {"clf__sample_weight": np.asarray(weights)[train_idx]}
-        model = build_pipeline(**params).fit(texts[train_idx], labels[train_idx], **fit_params)
-        scores[test_idx] = model.predict_proba(texts[test_idx])[:, 1]
-    return scores
+    fit_params = {} if weights is None else {"clf__sample_weight": np.asarray(weights)}
+    return cross_val_predict(build_pipeline(**params), np.asarray(texts, dtype=object), np.asarray(labels),
+                             groups=groups, cv=splitter, method="predict_proba", params=fit_params)[:, 1]
 
 
 def with_threshold(pipeline, threshold: float) -> FixedThresholdClassifier:

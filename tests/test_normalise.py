@@ -37,3 +37,35 @@ def test_tokenizers_agree_and_know_domain_words():
     for word in ("以房养老", "保本保息", "原始股", "静态收益", "不看征信"):
         assert word in jieba_tokens(text)
     assert jieba_tokens(text) == rjieba_tokens(text)
+
+
+def test_masked_digits_read_as_digits():
+    text = normalise("年收益x%到xx%，电话1xxxxxxxxxx，尾号188****6621，月息*分")
+    assert "xxphone" in text and "xxpctc" in text and "xxpcte" in text
+    assert clean("月息*分").text == "月息8分"
+    assert clean("***重要通知***").text == "***重要通知***"  # decoration is not a masked number
+    assert clean("xbox特价").text == "xbox特价"
+
+
+def test_spaced_letters_and_digits_are_joined():
+    assert clean("V X : a b c 1 2 3").text == "微信 : abc123"
+    assert clean("电话 1 3 9 1 2 3 4 5 6 7 8").text == "电话 13912345678"
+
+
+def test_look_alike_characters_are_restored_by_shape_and_dictionary():
+    assert clean("临街旺俌出售").text == "临街旺铺出售"    # 俌 shares 甫 with 铺
+    assert clean("天府广埸写字间").text == "天府广场写字间"  # 埸 differs from 場 by one similar part
+    assert clean("酒店消镄可抵").text.startswith("酒店消费")    # 镄 holds 费
+    assert clean("全囯连锁").text == "全国连锁"
+    original = "营业俌面出售"
+    c = clean(original)
+    i = c.text.index("铺面")
+    assert original[slice(*c.original_span(i, i + 2))] == "俌面"
+
+
+def test_homophones_of_key_words_are_restored_but_real_words_are_kept():
+    assert clean("年化收溢百分之十").text == "年化收益百分之十"
+    assert clean("免费推荐股漂").text == "免费推荐股票"
+    assert clean("月利习两分").text == "月利息两分"
+    assert clean("这里才有好东西").text == "这里才有好东西"    # 里才 is not 理财 here
+    assert clean("去手艺人那里").text == "去手艺人那里"        # 手艺 is a word, not 收益

