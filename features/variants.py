@@ -21,6 +21,7 @@ from pathlib import Path
 COMMON_CHARS = 6000         # characters this common are taken as written (by dictionary frequency)
 MIN_WORD_FREQ = 20          # a window counts as a word when the dictionary gives it at least this frequency
 MAX_WORD = 4
+EVERYDAY_CHARS = 2000       # two of these side by side are common by chance
 
 # Key words of the schemes whose homophone spellings are restored (besides the user dictionary's 2-character words).
 KEY_WORDS = (
@@ -32,8 +33,8 @@ KEY_WORDS = (
 
 
 @lru_cache(maxsize=1)
-def _dictionary() -> dict[str, int]:
-    """jieba's word frequencies plus the domain dictionary."""
+def _general_dictionary() -> dict[str, int]:
+    """jieba's word frequencies."""
     import jieba
 
     words: dict[str, int] = {}
@@ -42,8 +43,15 @@ def _dictionary() -> dict[str, int]:
             parts = line.split()
             if len(parts) >= 2:
                 words[parts[0]] = int(parts[1])
+    return words
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> dict[str, int]:
+    """jieba's word frequencies plus the domain dictionary."""
     from .tokenize import USER_DICT
 
+    words = dict(_general_dictionary())
     for line in USER_DICT.read_text(encoding="utf-8").splitlines():
         parts = line.split()
         if parts:
@@ -52,13 +60,23 @@ def _dictionary() -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
-def _common_chars() -> frozenset[str]:
+def _chars_by_use() -> tuple[str, ...]:
+    """Characters, most used first (by the dictionary words they appear in)."""
     weight: dict[str, float] = defaultdict(float)
     for word, freq in _dictionary().items():
         for ch in word:
             weight[ch] += math.log1p(freq)
-    ranked = sorted(weight, key=weight.get, reverse=True)
-    return frozenset(ranked[:COMMON_CHARS])
+    return tuple(sorted(weight, key=weight.get, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _common_chars() -> frozenset[str]:
+    return frozenset(_chars_by_use()[:COMMON_CHARS])
+
+
+@lru_cache(maxsize=1)
+def _everyday_chars() -> frozenset[str]:
+    return frozenset(_chars_by_use()[:EVERYDAY_CHARS])
 
 
 def is_common(ch: str) -> bool:
@@ -153,8 +171,8 @@ def lookalike_candidates(ch: str) -> dict[str, int]:
 
 # --- homophones ---------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
-def _homophone_spellings() -> dict[str, str]:
-    """Same-sound spellings of the key words that are not words themselves -> the key word."""
+def _homophone_spellings() -> dict[str, tuple[str, bool]]:
+    """Same-sound spellings of the key words that are not words themselves -> (key word, same tones too)."""
     from pypinyin import Style, lazy_pinyin
 
     by_sound: dict[str, set[str]] = defaultdict(set)
@@ -168,11 +186,25 @@ def _homophone_spellings() -> dict[str, str]:
     spellings = {}
     for word in sorted(key_words):
         for i, ch in enumerate(word):
+            tone = lazy_pinyin(ch, style=Style.TONE3)[0]
             for alt in by_sound.get(lazy_pinyin(ch, style=Style.NORMAL)[0], ()):
                 variant = word[:i] + alt + word[i + 1:]
                 if alt != ch and variant not in _dictionary():
-                    spellings.setdefault(variant, word)
+                    spellings.setdefault(variant, (word, lazy_pinyin(alt, style=Style.TONE3)[0] == tone))
     return spellings
+
+
+def _overlapping_word(chars: list[str], i: int) -> int:
+    """The highest frequency of an everyday word (jieba's dictionary) that holds one character of the pair
+    at i and characters outside it: a pair split between two real words belongs to them (旗舰店还, 太原市小)."""
+    best, words = 0, _general_dictionary()
+    for size in range(2, MAX_WORD + 1):
+        for start in range(max(0, i - size + 1), i + 2):
+            end = start + size
+            covers = (start <= i < end) + (start <= i + 1 < end)
+            if covers == 1 and end <= len(chars):
+                best = max(best, words.get("".join(chars[start:end]), 0))
+    return best
 
 
 def restore(text: str) -> str:
@@ -193,15 +225,13 @@ def restore(text: str) -> str:
             changed = True
     spellings = _homophone_spellings()
     for i in range(len(chars) - 1):
-        word = spellings.get(chars[i] + chars[i + 1])
-        if word is None:
+        found = spellings.get(chars[i] + chars[i + 1])
+        if found is None:
             continue
-        # A pair inside a commoner word beside it belongs to that word (这里才有 is not 理财).
-        words, own = _dictionary(), _dictionary().get(word, 0)
-        before = words.get(chars[i - 1] + chars[i], 0) if i > 0 else 0
-        after = words.get(chars[i + 1] + chars[i + 2], 0) if i + 2 < len(chars) else 0
-        if max(before, after) > own:
-            continue
-        chars[i], chars[i + 1] = word
-        changed = True
+        word, same_tones = found
+        # Two everyday characters meet by chance (只收一学期, 骗子转钱): they must match the tones as well.
+        everyday = chars[i] in _everyday_chars() and chars[i + 1] in _everyday_chars()
+        if (same_tones or not everyday) and _overlapping_word(chars, i) < MIN_WORD_FREQ:
+            chars[i], chars[i + 1] = word
+            changed = True
     return "".join(chars) if changed else text

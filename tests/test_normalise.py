@@ -66,6 +66,7 @@ def test_look_alike_characters_are_restored_by_shape_and_dictionary():
 def test_homophones_of_key_words_are_restored_but_real_words_are_kept():
     assert clean("年化收溢百分之十").text == "年化收益百分之十"
     assert clean("免费推荐股漂").text == "免费推荐股票"
-    assert clean("月利习两分").text == "月利息两分"
+    assert clean("当天就能袋款").text == "当天就能贷款"
+    assert clean("只收一学期的费用").text == "只收一学期的费用"  # everyday characters must match the tones too
     assert clean("这里才有好东西").text == "这里才有好东西"    # 里才 is not 理财 here
     assert clean("去手艺人那里").text == "去手艺人那里"        # 手艺 is a word, not 收益
