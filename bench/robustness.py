@@ -40,12 +40,22 @@ SYMBOLS = "·/|*-~_"
 
 
 @lru_cache(maxsize=1)
+def _unchanged_by_t2s() -> set[str]:
+    import opencc
+
+    t2s = opencc.OpenCC("t2s")
+    return {ch for ch in _decompositions() if t2s.convert(ch) == ch}
+
+
+@lru_cache(maxsize=1)
 def _rare_lookalikes() -> dict[str, list[str]]:
-    """Common character -> rarer characters built on the same non-radical component under another radical."""
+    """Common character -> rarer characters built on the same non-radical component under another radical
+    (not traditional forms, which simplification would read back as some other character)."""
     by_rest: dict[tuple, list[str]] = {}
+    keep = _unchanged_by_t2s()
     for ch, decompositions in _decompositions().items():
         for parts in decompositions:
-            if len(parts) == 2:
+            if len(parts) == 2 and ch in keep:
                 by_rest.setdefault(parts[1:], []).append(ch)
     table = {}
     for ch, decompositions in _decompositions().items():
@@ -65,7 +75,7 @@ def _rare_homophones() -> dict[str, list[str]]:
 
     by_sound: dict[str, list[str]] = {}
     for ch in _decompositions():
-        if "\u4e00" <= ch <= "\u9fff" and not is_common(ch):
+        if "\u4e00" <= ch <= "\u9fff" and not is_common(ch) and ch in _unchanged_by_t2s():
             by_sound.setdefault(lazy_pinyin(ch, style=Style.NORMAL)[0], []).append(ch)
     return {ch: sorted(by_sound.get(lazy_pinyin(ch, style=Style.NORMAL)[0], []))
             for word in KEY_WORDS for ch in word}

@@ -31,6 +31,8 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061
 # Spaces, punctuation, emoji and other symbols wedged between two Chinese characters.
 _BETWEEN_CJK = re.compile(rf"(?<=[{CJK_RANGE}])[^{CJK_RANGE}a-z0-9]{{1,6}}(?=[{CJK_RANGE}])")
 _SPACES = re.compile(r"\s+")
+# A symbol or space after every character (保·本·保·息, 1 3 9 ...): the separators of such a run go.
+_INTERLEAVED = re.compile(rf"(?:[{CJK_RANGE}a-z0-9%][ ·/|*~_\-.,、+=#^]){{4,}}[{CJK_RANGE}a-z0-9%]")
 # Digits masked by an export or a sender (1xxxxxxxxxx, 188****6621, 年收益x%, 月息*分): read as the digit 8.
 _MASKED = re.compile(r"(?<![a-z*])(?:[0-9]+[x*]+[0-9x*]*|[x*]+[0-9][0-9x*]*|[x*]{1,12}(?=[%万千百元分厘倍]))(?![a-z])")
 # Single letters or digits spaced apart (v x, 1 3 8 0 0): one token again.
@@ -117,6 +119,18 @@ def _sub(pattern: re.Pattern, repl, text: str, starts: list, ends: list):
     return "".join(out), new_starts, new_ends
 
 
+def _keep(pattern: re.Pattern, kept, text: str, starts: list, ends: list):
+    """Drop characters inside each match, keeping those at the offsets ``kept(match)`` gives, with their spans."""
+    if pattern.search(text) is None:
+        return text, starts, ends
+    drop = set()
+    for m in pattern.finditer(text):
+        keep = {m.start() + k for k in kept(m)}
+        drop.update(i for i in range(m.start(), m.end()) if i not in keep)
+    idx = [i for i in range(len(text)) if i not in drop]
+    return "".join(text[i] for i in idx), [starts[i] for i in idx], [ends[i] for i in idx]
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
@@ -151,9 +165,10 @@ def clean(text: str) -> Cleaned:
     if len(simplified) != len(folded):
         simplified, s3, e3 = _fold_chars(folded, _t2s().convert)
         starts, ends = _compose(starts, ends, s3, e3)
-    text2, starts, ends = _sub(_MASKED, lambda m: re.sub(r"[x*]", "8", m.group(0)), simplified, starts, ends)
+    text2, starts, ends = _keep(_INTERLEAVED, lambda m: range(0, len(m.group(0)), 2), simplified, starts, ends)
+    text2, starts, ends = _sub(_MASKED, lambda m: re.sub(r"[x*]", "8", m.group(0)), text2, starts, ends)
     text2, starts, ends = _sub(_BETWEEN_CJK, "", text2, starts, ends)
-    text2, starts, ends = _sub(_SPACED_ALNUM, lambda m: m.group(0).replace(" ", ""), text2, starts, ends)
+    text2, starts, ends = _keep(_SPACED_ALNUM, lambda m: range(0, len(m.group(0)), 2), text2, starts, ends)
     text2 = restore(text2)  # look-alike and homophone characters; keeps the length, so the spans hold
     text2, starts, ends = _sub(_DISGUISE, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
     text2, starts, ends = _sub(_SPACES, " ", text2, starts, ends)

@@ -21,6 +21,7 @@ from pathlib import Path
 COMMON_CHARS = 6000         # characters this common are taken as written (by dictionary frequency)
 MIN_WORD_FREQ = 20          # a window counts as a word when the dictionary gives it at least this frequency
 MAX_WORD = 4
+MAX_JOINT = 16              # readings tried for a window with disguised neighbours
 EVERYDAY_CHARS = 2000       # two of these side by side are common by chance
 
 # Key words of the schemes whose homophone spellings are restored (besides the user dictionary's 2-character words).
@@ -83,17 +84,22 @@ def is_common(ch: str) -> bool:
     return ch in _common_chars()
 
 
-def _word_support(chars: list[str], i: int, ch: str) -> int:
-    """The highest dictionary frequency of a word of 2-4 characters through position i, with ch there."""
-    best = 0
-    words = _dictionary()
+def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]] | None = None) -> int:
+    """The highest dictionary frequency of a word of 2-4 characters through position i, with ch there.
+
+    ``options`` gives, for neighbours that are themselves disguised, the characters they may stand for.
+    """
+    best, words, options = 0, _dictionary(), options or {}
     for size in range(2, MAX_WORD + 1):
         for start in range(max(0, i - size + 1), i + 1):
             end = start + size
             if end > len(chars):
                 break
-            window = "".join(ch if k == i else chars[k] for k in range(start, end))
-            best = max(best, words.get(window, 0))
+            windows = [""]
+            for k in range(start, end):
+                choices = (ch,) if k == i else (chars[k],) + options.get(k, ())
+                windows = [w + c for w in windows for c in choices][:MAX_JOINT]
+            best = max(best, max(words.get(w, 0) for w in windows))
     return best
 
 
@@ -106,23 +112,28 @@ def _decompositions() -> dict[str, list[tuple[str, ...]]]:
 
 
 @lru_cache(maxsize=1)
-def _common_by_component() -> dict[str, set[str]]:
-    """Component -> common characters (and the simplified characters whose traditional form) containing it."""
+def _to_traditional():
     import opencc
 
-    to_traditional = opencc.OpenCC("s2t")
-    index: dict[str, set[str]] = defaultdict(set)
+    return opencc.OpenCC("s2t")
+
+
+@lru_cache(maxsize=1)
+def _common_shapes() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Component -> (common character, a decomposition of it or of its traditional form) holding it."""
+    index: dict[str, list] = defaultdict(list)
     decompositions = _decompositions()
     for ch in _common_chars():
         if len(ch) != 1:
             continue
-        for form in {ch, to_traditional.convert(ch)}:
+        for form in {ch, _to_traditional().convert(ch)}:
             for parts in decompositions.get(form, ()):
-                for part in parts:
-                    index[part].add(ch)
+                for part in set(parts):
+                    index[part].append((ch, parts))
     return index
 
 
+@lru_cache(maxsize=50_000)
 def _similar_component(a: str, b: str) -> bool:
     if a == b:
         return True
@@ -151,22 +162,19 @@ def _shape_match(rare: tuple[str, ...], other: tuple[str, ...]) -> int:
 @lru_cache(maxsize=20_000)
 def lookalike_candidates(ch: str) -> dict[str, int]:
     """Common characters a rare character may stand for, by shape, with how alike they are."""
-    import opencc
-
     if is_common(ch):
         return {}
-    to_traditional = opencc.OpenCC("s2t")
     found: dict[str, int] = {}
     for rare in _decompositions().get(ch, ()):
         for part in rare[1:]:  # 镄 for 费: the meant character beside a radical
             if is_common(part):
                 found[part] = CLOSE
         for part in set(rare):
-            for cand in _common_by_component().get(part, ()):
-                for form in {cand, to_traditional.convert(cand)}:
-                    for other in _decompositions().get(form, ()):
-                        found[cand] = max(found.get(cand, 0), _shape_match(rare, other))
-    return {c: a for c, a in found.items() if a}
+            for cand, other in _common_shapes().get(part, ()):
+                alike = _shape_match(rare, other)
+                if alike > found.get(cand, 0):
+                    found[cand] = alike
+    return found
 
 
 # --- homophones ---------------------------------------------------------------------------------
@@ -176,7 +184,7 @@ def _homophone_spellings() -> dict[str, tuple[str, bool]]:
     from pypinyin import Style, lazy_pinyin
 
     by_sound: dict[str, set[str]] = defaultdict(set)
-    for ch in _common_chars():
+    for ch in set(_common_chars()) | set(_decompositions()):
         if len(ch) == 1 and "\u4e00" <= ch <= "\u9fff":
             by_sound[lazy_pinyin(ch, style=Style.NORMAL)[0]].add(ch)
     from .tokenize import USER_DICT
@@ -211,14 +219,17 @@ def restore(text: str) -> str:
     """The text with look-alike and homophone disguises restored; same length as the input."""
     chars = list(text)
     changed = False
-    for i, ch in enumerate(chars):
-        if not ("\u3400" <= ch <= "\u9fff") or is_common(ch):
+    rare = {i: tuple(c for c, alike in lookalike_candidates(ch).items() if alike == CLOSE)
+            for i, ch in enumerate(chars) if "\u3400" <= ch <= "\u9fff" and not is_common(ch)}
+    rare = {i: c for i, c in rare.items() if c}
+    for i in rare:
+        candidates = lookalike_candidates(chars[i])
+        if _word_support(chars, i, chars[i]) >= MIN_WORD_FREQ:
             continue
-        candidates = lookalike_candidates(ch)
-        if not candidates or _word_support(chars, i, ch) >= MIN_WORD_FREQ:
-            continue
-        # The closest shape that forms a word here; among equals, the commoner word.
-        fitting = [(alike, _word_support(chars, i, c), c) for c, alike in candidates.items()]
+        # The closest shape that forms a word here (with disguised neighbours read as what they may stand
+        # for); among equals, the commoner word.
+        neighbours = {k: c for k, c in rare.items() if k != i and abs(k - i) < MAX_WORD}
+        fitting = [(alike, _word_support(chars, i, c, neighbours), c) for c, alike in candidates.items()]
         fitting = [f for f in fitting if f[1] >= MIN_WORD_FREQ]
         if fitting:
             chars[i] = max(fitting)[2]

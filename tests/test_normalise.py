@@ -49,7 +49,9 @@ def test_masked_digits_read_as_digits():
 
 def test_spaced_letters_and_digits_are_joined():
     assert clean("V X : a b c 1 2 3").text == "微信 : abc123"
-    assert clean("电话 1 3 9 1 2 3 4 5 6 7 8").text == "电话 13912345678"
+    assert clean("电话 1 3 9 1 2 3 4 5 6 7 8").text == "电话13912345678"
+    assert clean("保·本·保·息 年|化|1|8|%").text == "保本保息年化18%"
+    assert clean("2-3天到货，10-20%折扣").text == "2-3天到货,10-20%折扣"  # ordinary dashes stay
 
 
 def test_look_alike_characters_are_restored_by_shape_and_dictionary():

@@ -1,66 +1,107 @@
-"""Quality ratchets: each pinned a little below what the default model reached, so losing ground fails.
+"""Quality ratchets: each pinned a little below what the built-in model reached, so losing ground fails.
 
 Figures on real messages use ../shared/data/real, which is for measuring only (never trained on).
+fbs_dev.csv is judged on its measured half only (bench/real_data.py): the read half was read
+while writing data, and figures on it overstate.
 """
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from screener.config import DEFAULT_DATA
+from screener.config import DEFAULT_DATA, ROOT
 
-# Reached by the default model (see the closing notes and `python train.py evaluate`):
-# test F1 0.966; fbs_dev ROC-AUC 0.958, AP 0.735, recall 0.738; sms_normal flagged 0.73%.
-TEST_F1_MIN = 0.95
-FBS_ROC_AUC_MIN = 0.945
-FBS_AP_MIN = 0.70
-FBS_RECALL_MIN = 0.70
-SMS_NORMAL_FLAGGED_MAX = 0.012
-# The plain character n-gram model of bench/realism.py on the same corpus: 0.941 / 0.672 / 0.79%.
-PLAIN_ROC_AUC_MIN, PLAIN_AP_MIN, PLAIN_FLAGGED_MAX = 0.93, 0.64, 0.02
+sys.path.insert(0, str(ROOT / "bench"))
+from real_data import MEASURED, fbs_halves  # noqa: E402
+
+# Reached by the built-in model (README, "Quality"; `python bench/quality.py`):
+TEST_F1_MIN = 0.93                  # corpus test split: 0.946
+FBS_ROC_AUC_MIN = 0.955             # fbs_dev measured half: 0.962
+FBS_AP_MIN = 0.66                   # 0.684
+FBS_RECALL_MIN = 0.66               # 0.69 (29 of 42)
+FBS_PRECISION_MIN = 0.48            # 0.54
+SMS_NORMAL_FLAGGED_MAX = 0.01       # sms_normal.csv: 0.52%
+NEWS_FLAGGED_MAX = 0.02             # news and court reports of the corpus test split: 1.15%
+# The plain character n-gram model of bench/realism.py on the same corpus: 0.931, 0.99%.
+PLAIN_ROC_AUC_MIN, PLAIN_FLAGGED_MAX = 0.90, 0.02
+# Recall lost to each disguise rewrite of bench/robustness.py, on 300 suspicious test texts
+# (the full split: spaced 0.05, symbols 0.06, masked 0.02, look-alike 0.09, homophone 0.02, others 0).
+REWRITE_RECALL_LOSS_MAX = {"spaced": 0.08, "symbols": 0.09, "masked": 0.05, "lookalike": 0.13, "homophone": 0.05,
+                           "traditional": 0.02, "fullwidth": 0.02}
 
 
 @pytest.fixture(scope="module")
-def real_scores(screener, real_data):
-    fbs = pd.read_csv(real_data / "fbs_dev.csv")
+def corpus_test():
+    ads = pd.read_csv(DEFAULT_DATA, keep_default_na=False)
+    return ads[ads["split"] == "test"]
+
+
+@pytest.fixture(scope="module")
+def measured(real_data):
+    fbs = fbs_halves(real_data / "fbs_dev.csv")
+    return fbs[fbs["half"] == MEASURED]
+
+
+@pytest.fixture(scope="module")
+def real_scores(screener, real_data, measured):
     normal = pd.read_csv(real_data / "sms_normal.csv")
-    return fbs, screener.scores(fbs["text"]), screener.scores(normal["text"])
+    return screener.scores(measured["text"].astype(str)), screener.scores(normal["text"].astype(str))
 
 
-def test_test_split_f1(screener):
-    ads = pd.read_csv(DEFAULT_DATA)
-    test = ads[ads["split"] == "test"]
-    flagged = screener.scores(test["text"]) >= screener.threshold
-    tp = int((flagged & (test["label"] == 1)).sum())
-    f1 = 2 * tp / (flagged.sum() + (test["label"] == 1).sum())
-    assert f1 >= TEST_F1_MIN
+def test_test_split_f1(screener, corpus_test):
+    flagged = screener.scores(corpus_test["text"]) >= screener.threshold
+    label = corpus_test["label"].astype(int).to_numpy()
+    tp = int((flagged & (label == 1)).sum())
+    assert 2 * tp / (flagged.sum() + label.sum()) >= TEST_F1_MIN
 
 
-def test_real_fake_base_station_sms(screener, real_scores):
-    fbs, p_fbs, _ = real_scores
-    assert roc_auc_score(fbs["label"], p_fbs) >= FBS_ROC_AUC_MIN
-    assert average_precision_score(fbs["label"], p_fbs) >= FBS_AP_MIN
-    assert (p_fbs[fbs["label"].to_numpy() == 1] >= screener.threshold).mean() >= FBS_RECALL_MIN
+def test_news_and_court_reports_are_rarely_flagged(screener, corpus_test):
+    news = corpus_test[corpus_test["category"] == "news"]
+    assert len(news) >= 50
+    assert np.mean(screener.scores(news["text"]) >= screener.threshold) <= NEWS_FLAGGED_MAX
+
+
+def test_real_fake_base_station_sms_measured_half(screener, real_scores, measured):
+    p_fbs, _ = real_scores
+    label = measured["label"].to_numpy()
+    flagged = p_fbs >= screener.threshold
+    assert roc_auc_score(label, p_fbs) >= FBS_ROC_AUC_MIN
+    assert average_precision_score(label, p_fbs) >= FBS_AP_MIN
+    assert flagged[label == 1].mean() >= FBS_RECALL_MIN
+    assert label[flagged].mean() >= FBS_PRECISION_MIN
 
 
 def test_real_normal_sms_rarely_flagged(screener, real_scores):
-    _, _, p_normal = real_scores
+    _, p_normal = real_scores
     assert (p_normal >= screener.threshold).mean() <= SMS_NORMAL_FLAGGED_MAX
 
 
-def test_features_beat_the_plain_character_model_on_real_data(screener, real_scores, real_data):
-    import sys
-    sys.path.insert(0, str(DEFAULT_DATA.parent.parent / "bench"))
+def test_features_beat_the_plain_character_model_on_real_data(screener, real_scores, measured, real_data):
     from realism import plain_model
 
     ads = pd.read_csv(DEFAULT_DATA)
     train = ads[ads["split"] == "train"]
     plain = plain_model().fit(train["text"], train["label"])
-    fbs, p_fbs, _ = real_scores
-    p_plain = plain.predict_proba(fbs["text"])[:, 1]
-    p_plain_normal = plain.predict_proba(pd.read_csv(real_data / "sms_normal.csv")["text"])[:, 1]
-    assert roc_auc_score(fbs["label"], p_plain) >= PLAIN_ROC_AUC_MIN
-    assert average_precision_score(fbs["label"], p_plain) >= PLAIN_AP_MIN
+    p_fbs, _ = real_scores
+    p_plain = plain.predict_proba(measured["text"].astype(str))[:, 1]
+    p_plain_normal = plain.predict_proba(pd.read_csv(real_data / "sms_normal.csv")["text"].astype(str))[:, 1]
+    label = measured["label"]
+    assert roc_auc_score(label, p_plain) >= PLAIN_ROC_AUC_MIN
     assert np.mean(p_plain_normal >= 0.5) <= PLAIN_FLAGGED_MAX
-    assert roc_auc_score(fbs["label"], p_fbs) > roc_auc_score(fbs["label"], p_plain)
-    assert average_precision_score(fbs["label"], p_fbs) > average_precision_score(fbs["label"], p_plain)
+    assert roc_auc_score(label, p_fbs) > roc_auc_score(label, p_plain)
+    assert average_precision_score(label, p_fbs) > average_precision_score(label, p_plain)
+
+
+def test_disguise_rewrites_cost_little_recall(screener, corpus_test):
+    import random
+
+    from robustness import REWRITES, SEED
+
+    suspicious = corpus_test[corpus_test["label"].astype(int) == 1]["text"].sample(300, random_state=0).tolist()
+    clean = np.mean(screener.scores(suspicious) >= screener.threshold)
+    for name, rewrite in REWRITES.items():
+        rng = random.Random(SEED)
+        recall = np.mean(screener.scores([rewrite(t, rng) for t in suspicious]) >= screener.threshold)
+        assert clean - recall <= REWRITE_RECALL_LOSS_MAX[name], (name, clean, recall)
