@@ -34,11 +34,20 @@ def _read_stdin_lines() -> list[str]:
 @encoding_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@click.option("--ledger", metavar="LEDGER.xlsx",
+              help="With --input: also write the risk ledger (风险台账), one row per campaign, as an Excel workbook.")
+@click.option("--date-column", metavar="COL", help="Column with the date of each ad, for the ledger (default: found "
+              "by name, e.g. 日期).")
+@click.option("--source-column", metavar="COL", help="Column with the source of each ad (default: found by name, "
+              "e.g. 来源).")
+@click.option("--region-column", metavar="COL", help="Column with the area of each ad (default: found by name, "
+              "e.g. 地区).")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
               help="Judge against this threshold (0-1) for this run instead of the model's own.")
 @model_option
 @models_dir_option
-def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, threshold, model_version, models_dir):
+def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, ledger, date_column, source_column,
+         region_column, threshold, model_version, models_dir):
     """Score ads for illegal-fundraising / elder-fraud risk (0-100, level 高/中/低) and say why.
 
     ADS are ad texts; '-' reads standard input, one ad per line, and prints one
@@ -51,6 +60,7 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, t
       python predict.py --json "退休老师建群免费荐股，人满即封"
       cat ads.txt | python predict.py --json - > scores.jsonl
       python predict.py --input listings.xlsx --output screened.xlsx
+      python predict.py --input export.csv -o screened.csv --ledger 风险台账.xlsx
     """
     from screener.report import human, one_line
     from screener.scoring import Failure, load_scorer
@@ -58,6 +68,8 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, t
 
     if input_path and ads:
         raise click.UsageError("give either ADS or --input FILE, not both")
+    if ledger and not input_path:
+        raise click.UsageError("--ledger 需要与 --input 一起使用：风险台账由整批文件的筛查结果生成")
     if not input_path and not ads:
         raise click.UsageError('give an ad to score, e.g. python predict.py "高息理财 保本保息", '
                                "or '-' to read ads from standard input")
@@ -67,7 +79,8 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, t
 
         screen_file(input_path, output, text_column=text_column, encoding=encoding, jobs=jobs, quiet=quiet,
                     models_dir=models_dir, version=model_version, threshold=threshold, notify=notify,
-                    fmt="jsonl" if as_json else None)
+                    fmt="jsonl" if as_json else None, ledger=ledger, date_column=date_column,
+                    source_column=source_column, region_column=region_column)
         return
     from_stdin = ads == ("-",)
     texts = _read_stdin_lines() if from_stdin else list(ads)

@@ -182,14 +182,14 @@ def clean(text: str) -> Cleaned:
 
 
 # Canonical tokens are plain lower-case words so jieba keeps each as one token.
-_URL = re.compile(r"(?:https?://|www\.)[a-z0-9./?=&_%#:~+-]+|\b[a-z0-9-]+\.(?:cn|com|net|cc|me|ly|top|vip|xyz|io|org|co)\b(?:/[a-z0-9./?=&_%#~+-]*)?")
-_PHONE = re.compile(
+URL = re.compile(r"(?:https?://|www\.)[a-z0-9./?=&_%#:~+-]+|\b[a-z0-9-]+\.(?:cn|com|net|cc|me|ly|top|vip|xyz|io|org|co)\b(?:/[a-z0-9./?=&_%#~+-]*)?")
+PHONE = re.compile(
     r"(?<!\d)(?:(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}"  # mobile
     r"|0\d{2,3}[- ]?\d{7,8}"  # landline with area code
     r"|[48]00[- ]?\d{3}[- ]?\d{4})(?!\d)"  # 400/800 hotline
 )
-_WECHAT = re.compile(r"(微信|加微信)(?:号|id)?[:： ]*(?=[a-z0-9_-]{5,20}\b)[a-z0-9_-]*[a-z][a-z0-9_-]*")
-_QQ = re.compile(r"qq(?:号|群)?[:： ]*\d{5,11}(?!\d)")
+WECHAT = re.compile(r"(微信|加微信)(?:号|id)?[:： ]*(?=[a-z0-9_-]{5,20}\b)[a-z0-9_-]*[a-z][a-z0-9_-]*")
+QQ = re.compile(r"qq(?:号|群)?[:： ]*\d{5,11}(?!\d)")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?) ?[%％]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SYMBOLS = re.compile(rf"[^{CJK_RANGE}a-z0-9 ]+")
@@ -207,10 +207,10 @@ def percent_bucket(value: float) -> str:
 
 def model_text(cleaned: str) -> str:
     """Canonical tokens for contacts, links and numbers in an already cleaned text."""
-    t = _URL.sub(" xxurl ", cleaned)
-    t = _PHONE.sub(" xxphone ", t)
-    t = _WECHAT.sub(lambda m: f"{m.group(1)} xxwechat ", t)
-    t = _QQ.sub(" qq xxqq ", t)
+    t = URL.sub(" xxurl ", cleaned)
+    t = PHONE.sub(" xxphone ", t)
+    t = WECHAT.sub(lambda m: f"{m.group(1)} xxwechat ", t)
+    t = QQ.sub(" qq xxqq ", t)
     t = _PERCENT.sub(lambda m: f" {percent_bucket(float(m.group(1)))} ", t)
     t = _NUMBER.sub("0", t)
     t = _SYMBOLS.sub(" ", t)

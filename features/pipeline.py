@@ -1,7 +1,7 @@
 """The model: one pass over each ad, then word TF-IDF + character n-grams + red flags -> logistic regression.
 
 ``AdReader`` turns a raw ad into an ``Ad``: the cleaned text with its spans into the
-original, the canonical text the vectorizers read, and the red-flag hits. Every later
+original, the canonical text the vectorizers read, the red-flag hits and the contacts. Every later
 step reads that one object, so the hits an inspector is shown are the ones the model
 weighed, and nothing is cleaned or matched twice.
 """
@@ -14,6 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from .contacts import Contact, find_contacts
 from .normalise import Cleaned, clean, model_text
 from .redflags import Hit, RedFlagFeatures, find_red_flags, invitation, warning_context
 from .tokenize import TOKENIZERS
@@ -39,6 +40,7 @@ class Ad:
     red_flags: list[Hit]
     warnings: list[Hit]
     invitations: list[Hit]
+    contacts: list[Contact]
 
 
 def read_ad(text: str) -> Ad:
@@ -46,7 +48,7 @@ def read_ad(text: str) -> Ad:
     text = str(text)
     cleaned = clean(text)
     return Ad(text, cleaned, model_text(cleaned.text), find_red_flags(text, cleaned), warning_context(text, cleaned),
-              invitation(text, cleaned))
+              invitation(text, cleaned), find_contacts(cleaned, text))
 
 
 def ad_model_text(ad: Ad) -> str:

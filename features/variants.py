@@ -14,6 +14,7 @@ restoration keeps the text's length, so spans into the original stay exact.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -82,6 +83,23 @@ def _everyday_chars() -> frozenset[str]:
 
 def is_common(ch: str) -> bool:
     return ch in _common_chars()
+
+
+@lru_cache(maxsize=1)
+def _rare_pattern() -> re.Pattern:
+    """Chinese characters outside the common set, as one character class (found at C speed)."""
+    common = _common_chars()
+    ranges, start = [], None
+    for code in range(0x3400, 0xA000):
+        rare = chr(code) not in common
+        if rare and start is None:
+            start = code
+        elif not rare and start is not None:
+            ranges.append((start, code - 1))
+            start = None
+    if start is not None:
+        ranges.append((start, 0x9FFF))
+    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]")
 
 
 def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]] | None = None) -> int:
@@ -219,8 +237,8 @@ def restore(text: str) -> str:
     """The text with look-alike and homophone disguises restored; same length as the input."""
     chars = list(text)
     changed = False
-    rare = {i: tuple(c for c, alike in lookalike_candidates(ch).items() if alike == CLOSE)
-            for i, ch in enumerate(chars) if "\u3400" <= ch <= "\u9fff" and not is_common(ch)}
+    rare = {m.start(): tuple(c for c, alike in lookalike_candidates(m.group(0)).items() if alike == CLOSE)
+            for m in _rare_pattern().finditer(text)}
     rare = {i: c for i, c in rare.items() if c}
     for i in rare:
         candidates = lookalike_candidates(chars[i])

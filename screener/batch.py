@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .campaigns import CampaignGrouper
 from .errors import InputError, ScreenerError
+from .ledger import write_ledger
 from .report import RESULT_COLUMNS, error_cells, format_red_flags, result_cells
 from .scoring import HIGH, LOW, MEDIUM, Result, Scorer, check_text, load_scorer
-from .tables import check_writable, open_source, open_table_writer, output_format, read_chunks, resolve_text_column
+from .tables import (DATE_COLUMN_NAMES, REGION_COLUMN_NAMES, SOURCE_COLUMN_NAMES, check_writable, find_column,
+                     open_source, open_table_writer, output_format, read_chunks, resolve_text_column)
 
 CHUNK_ROWS = 20_000
 WORKER_BATCH = 2_000
@@ -37,15 +40,17 @@ class Summary:
     levels: dict = field(default_factory=lambda: {HIGH: 0, MEDIUM: 0, LOW: 0})
     seconds: float = 0.0
     histogram: list = field(default_factory=lambda: [0] * HISTOGRAM_BINS)  # scores in tenths
-    top_flagged: list = field(default_factory=list)  # heap of (score, -row, text, level, red flags)
+    top_flagged: list = field(default_factory=list)  # heap of (score, -row, text, level, flags, scheme, campaign)
     keep_top: int = 0
+    leads: int | None = None  # campaigns in the risk ledger, when one was written
 
-    def record(self, row: int, text: str, result: Result) -> None:
+    def record(self, row: int, text: str, result: Result, campaign: str = "") -> None:
         self.scored += 1
         self.levels[result.level] += 1
         self.histogram[min(int(result.score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
         if result.flagged and self.keep_top:
-            item = (result.score, -row, text, result.level, format_red_flags(result.red_flags))
+            item = (result.score, -row, text, result.level, format_red_flags(result.red_flags),
+                    result.scheme_name or "", campaign)
             if len(self.top_flagged) < self.keep_top:
                 heapq.heappush(self.top_flagged, item)
             elif item > self.top_flagged[0]:
@@ -53,14 +58,15 @@ class Summary:
 
     def flagged_rows(self) -> list[dict]:
         """The highest-scoring flagged rows kept, highest first (row numbers count from 1)."""
-        return [{"row": -r + 1, "score": s, "level": lv, "text": t, "red_flags": f}
-                for s, r, t, lv, f in sorted(self.top_flagged, reverse=True)]
+        return [{"row": -r + 1, "score": s, "level": lv, "text": t, "red_flags": f, "scheme_name": sn, "campaign": c}
+                for s, r, t, lv, f, sn, c in sorted(self.top_flagged, reverse=True)]
 
     def text(self, output: str) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
         return (f"rows read {self.rows:,}, scored {self.scored:,}, errors {self.errors:,}; "
                 f"高 {self.levels[HIGH]:,} / 中 {self.levels[MEDIUM]:,} / 低 {self.levels[LOW]:,}; "
-                f"{self.seconds:.1f} s ({rate:,.0f} rows/s) -> {output}")
+                f"{self.seconds:.1f} s ({rate:,.0f} rows/s) -> {output}"
+                + (f"; 风险台账 {self.leads:,} 条线索" if self.leads is not None else ""))
 
 
 # --- worker side ---------------------------------------------------------------------------------
@@ -145,8 +151,28 @@ def _row_error(value) -> str:
     return f"not text ({type(value).__name__}: {value!r})"[:200]
 
 
+@dataclass
+class Grouping:
+    """Campaign grouping of flagged rows, with the optional columns the ledger reports."""
+
+    grouper: CampaignGrouper
+    date: str | None = None
+    source: str | None = None
+    region: str | None = None
+
+    def optional_columns(self) -> tuple[str, ...]:
+        return (("首次出现", "末次出现") if self.date else ()) + (("来源",) if self.source else ()) + \
+            (("地区",) if self.region else ())
+
+    def assign(self, frame: pd.DataFrame, i: int, row: int, text: str, result: Result) -> str:
+        def cell(column):
+            return frame[column].iat[i] if column else None
+
+        return self.grouper.assign(row, text, result, cell(self.date), cell(self.source), cell(self.region))
+
+
 def _finish_chunk(frame, prepared, todo, scored, cache, structured: bool, summary: Summary,
-                  screener: Scorer) -> pd.DataFrame:
+                  screener: Scorer, grouping: Grouping) -> pd.DataFrame:
     if len(cache) + len(todo) > CACHE_LIMIT:
         cache.clear()
     cache.update(zip(todo, scored))
@@ -160,8 +186,9 @@ def _finish_chunk(frame, prepared, todo, scored, cache, structured: bool, summar
             summary.errors += 1
             continue
         result = cache[value]
-        summary.record(summary.rows + i, value, result)
-        rows.append(result_cells(result, structured))
+        campaign = grouping.assign(frame, i, summary.rows + i + 1, value, result) if result.flagged else ""
+        summary.record(summary.rows + i, value, result, campaign)
+        rows.append(result_cells(result, structured, campaign))
     out = frame.copy()
     for c, values in zip(RESULT_COLUMNS, zip(*rows) if rows else [[]] * len(RESULT_COLUMNS)):
         out[c] = list(values)  # re-screening a screened file replaces its old result columns in place
@@ -184,10 +211,14 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 jobs: int | None = None, quiet: bool = False, models_dir, version: str | None = None,
                 threshold: float | None = None, notify=None, chunk_rows: int = CHUNK_ROWS, stdout=None,
                 screener: Scorer | None = None,
-                on_progress=None, keep_top: int = 0, max_rows: int | None = None, fmt: str | None = None) -> Summary:
+                on_progress=None, keep_top: int = 0, max_rows: int | None = None, fmt: str | None = None,
+                ledger: str | None = None, date_column: str | None = None, source_column: str | None = None,
+                region_column: str | None = None) -> Summary:
     """Screen a file; every input row comes back, in order, with its score and reasons.
 
-    The output format follows the output's extension; ``fmt`` sets it for standard output.
+    Flagged rows are grouped into campaigns (the ``campaign`` column); with ``ledger`` the
+    risk ledger of those campaigns is written as an Excel workbook. The output format
+    follows the output's extension; ``fmt`` sets it for standard output.
     """
     notify = notify or (lambda m: None)
     started = time.perf_counter()
@@ -195,6 +226,10 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
         fmt = output_format(output)
     if output and output != "-":
         check_writable(output)
+    if ledger:
+        if not ledger.lower().endswith(".xlsx"):
+            raise InputError(f"风险台账 {ledger} 须为 Excel 文件：文件名请以 .xlsx 结尾")
+        check_writable(ledger)
     source = open_source(input_path, encoding)
     screener = screener or load_scorer(models_dir, version, threshold)
     chunks = read_chunks(source, chunk_rows)
@@ -202,6 +237,9 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     if first is None or len(first.columns) == 0:
         raise InputError(f"{source.name} has no rows to screen")
     column = resolve_text_column(first, text_column, source.name)
+    grouping = Grouping(CampaignGrouper(), find_column(first, date_column, DATE_COLUMN_NAMES, source.name),
+                        find_column(first, source_column, SOURCE_COLUMN_NAMES, source.name),
+                        find_column(first, region_column, REGION_COLUMN_NAMES, source.name))
     jobs = jobs or os.cpu_count() or 1
     scorer = _Scorer(screener, str(models_dir), jobs)
     if len(first) >= min(chunk_rows, IN_PROCESS_BELOW):
@@ -218,7 +256,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 while len(pending) > limit:
                     frame, prepared, todo, _, handle = pending.popleft()
                     out = _finish_chunk(frame, prepared, todo, handle.result(), cache, structured, summary,
-                                        screener)
+                                        screener, grouping)
                     writer.write(out)
                     progress.update(len(frame))
                     if on_progress:
@@ -237,6 +275,8 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 pending.append((frame, prepared, todo, set(todo), scorer.submit(todo)))
                 drain(1)
             drain(0)
+            if ledger:  # written before the screened file is renamed into place, so both or neither appear
+                summary.leads = write_ledger(ledger, grouping.grouper, grouping.optional_columns())
         ok = True
     except BrokenProcessPool:
         raise ScreenerError("a worker process stopped unexpectedly (killed or out of memory); nothing was "

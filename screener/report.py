@@ -29,6 +29,10 @@ def human(result: Result) -> str:
             lines.append(f"  - {flag.name} [{flag.characteristic}] “{flag.evidence}”{rate}")
     else:
         lines.append("红旗信号: 无")
+    if result.flagged and result.scheme:
+        lines.append(f"涉嫌类型: {result.scheme_name} ({result.scheme}, 置信度 {result.scheme_confidence:.2f})")
+    if result.contacts:
+        lines.append("联系方式: " + format_contacts(result.contacts))
     if result.warning_context:
         lines.append("防范提示语境: " + "、".join(dict.fromkeys(result.warning_context)))
     if result.top_terms:
@@ -47,17 +51,25 @@ def one_line(result: Result | Failure) -> str:
     return f"{round(result.score * 100)}\t{result.level}\t{flags}"
 
 
-RESULT_COLUMNS = ("score", "level", "flagged", "red_flags", "top_terms", "error")
+RESULT_COLUMNS = ("score", "level", "flagged", "scheme", "scheme_name", "scheme_confidence", "red_flags", "contacts",
+                  "top_terms", "campaign", "error")
 
 
-def result_cells(result: Result, structured: bool) -> tuple:
+def format_contacts(contacts) -> str:
+    return "; ".join(c.label for c in contacts)
+
+
+def result_cells(result: Result, structured: bool, campaign: str = "") -> tuple:
     """The result columns of a screened table row; structured keeps lists (JSONL), else text cells."""
+    scheme = (result.scheme or "", result.scheme_name or "", "" if result.scheme_confidence is None
+              else result.scheme_confidence)
     if structured:
         d = result.to_dict()
-        return (result.score, result.level, result.flagged, d["red_flags"], d["top_terms"], "")
-    return (result.score, result.level, result.flagged, format_red_flags(result.red_flags),
-            format_top_terms(result.top_terms), "")
+        return (result.score, result.level, result.flagged, *scheme, d["red_flags"], d["contacts"], d["top_terms"],
+                campaign, "")
+    return (result.score, result.level, result.flagged, *scheme, format_red_flags(result.red_flags),
+            format_contacts(result.contacts), format_top_terms(result.top_terms), campaign, "")
 
 
 def error_cells(reason: str) -> tuple:
-    return ("", "", "", "", "", reason)
+    return ("",) * (len(RESULT_COLUMNS) - 1) + (reason,)

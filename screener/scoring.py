@@ -12,14 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
+from features.contacts import Contact
 from features.normalise import HAS_CJK
 from features.redflags import FEATURE_LABELS, Hit
 
 from .config import HIGH_LEVEL_FLOOR, MAX_CHARS
+from .corpus import OTHER_SCHEME, SCHEME_NAMES
 from .errors import InputError
 from .store import ModelStore
 
 TOP_TERMS = 6
+SCHEME_MIN_CONFIDENCE = 0.35  # below this the scheme is reported as "other"
 HIGH, MEDIUM, LOW = "高", "中", "低"
 _TOKEN_LABELS = {"xxphone": "〈电话号码〉", "xxwechat": "〈微信号〉", "xxqq": "〈QQ号〉", "xxurl": "〈链接〉",
                  "xxpcta": "〈百分比≤3%〉", "xxpctb": "〈百分比3-6%〉", "xxpctc": "〈百分比6-10%〉",
@@ -63,12 +66,21 @@ class Result:
     warning_context: list[str]
     top_terms: list[Term]
     model: str
+    contacts: list[Contact] = field(default_factory=list)
+    scheme: str | None = None          # for flagged ads: a scheme of the guide, or "other"
+    scheme_confidence: float | None = None
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def scheme_name(self) -> str | None:
+        return SCHEME_NAMES.get(self.scheme) if self.scheme else None
 
     def to_dict(self) -> dict:
         d = {"score": self.score, "level": self.level, "flagged": self.flagged, "threshold": self.threshold,
+             "scheme": self.scheme, "scheme_name": self.scheme_name, "scheme_confidence": self.scheme_confidence,
              "red_flags": [h.as_dict() for h in self.red_flags], "warning_context": self.warning_context,
-             "top_terms": [asdict(t) for t in self.top_terms], "model": self.model}
+             "contacts": [c.as_dict() for c in self.contacts], "top_terms": [asdict(t) for t in self.top_terms],
+             "model": self.model}
         if self.warnings:
             d["warnings"] = self.warnings
         return d
@@ -118,8 +130,9 @@ def check_text(text) -> tuple[str, list[str]]:
 class Scorer:
     """A loaded model and everything needed to explain its scores."""
 
-    def __init__(self, model, metadata: dict, threshold: float | None = None):
+    def __init__(self, model, metadata: dict, threshold: float | None = None, schemes=None):
         self.model = model
+        self.schemes = schemes
         self.metadata = metadata
         self.version = metadata.get("version", "?")
         self.levels = RiskLevels.for_threshold(model.threshold if threshold is None else threshold)
@@ -151,16 +164,32 @@ class Scorer:
         ads = self._reader.transform(texts)
         X = self._features.transform(ads).tocsr()
         scores = self._clf.predict_proba(X)[:, 1]
+        schemes = self._schemes(X, scores >= self.threshold)
         results = []
         for i, ad in enumerate(ads):
             score = round(float(scores[i]), 6)
             row = slice(X.indptr[i], X.indptr[i + 1])
+            scheme, confidence = schemes.get(i, (None, None))
             results.append(Result(
                 score=score, level=self.levels.level(score), flagged=bool(score >= self.threshold),
                 threshold=self.threshold, red_flags=ad.red_flags,
                 warning_context=[h.evidence for h in ad.warnings],
-                top_terms=self._top_terms(X.indices[row], X.data[row], top_terms), model=self.version))
+                top_terms=self._top_terms(X.indices[row], X.data[row], top_terms), model=self.version,
+                contacts=ad.contacts, scheme=scheme, scheme_confidence=confidence))
         return results
+
+    def _schemes(self, X, flagged: np.ndarray) -> dict[int, tuple[str, float]]:
+        """Row -> (scheme, confidence) for the flagged rows."""
+        rows = np.flatnonzero(flagged)
+        if self.schemes is None or not len(rows):
+            return {}
+        proba = self.schemes.predict_proba(X[rows])
+        best = proba.argmax(axis=1)
+        out = {}
+        for row, k, p in zip(rows, best, proba[np.arange(len(rows)), best]):
+            scheme = str(self.schemes.classes_[k]) if p >= SCHEME_MIN_CONFIDENCE else OTHER_SCHEME
+            out[int(row)] = (scheme, round(float(p), 4))
+        return out
 
     def _top_terms(self, indices, values, k: int) -> list[Term]:
         merged: dict[str, float] = {}
@@ -193,5 +222,7 @@ class Scorer:
 
 def load_scorer(models_root: str | Path, version: str | None = None, threshold: float | None = None) -> Scorer:
     """The saved model (the current one by default), checked and loaded. Never trains."""
-    model, meta = ModelStore(models_root).load(version)
-    return Scorer(model, meta, threshold)
+    store = ModelStore(models_root)
+    version = version or store.current()
+    model, meta = store.load(version)
+    return Scorer(model, meta, threshold, store.load_parts(version).get("schemes") if version else None)

@@ -145,8 +145,11 @@ class ModelStore:
         write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() | {digest})})
 
     # --- save and load --------------------------------------------------
-    def save(self, pipeline, metadata: dict, version: str, replace: bool = False) -> Path:
-        """Write a version atomically: a hidden folder is filled, then renamed into place."""
+    def save(self, pipeline, metadata: dict, version: str, replace: bool = False, parts: dict | None = None) -> Path:
+        """Write a version atomically: a hidden folder is filled, then renamed into place.
+
+        ``parts`` are further objects saved beside the model (``NAME.joblib``), hashed and trusted alike.
+        """
         if not _VERSION_NAME.match(version):
             raise ModelError(f"invalid version name {version!r}: use letters, digits, '.', '_' or '-'")
         self.root.mkdir(parents=True, exist_ok=True)
@@ -155,12 +158,15 @@ class ModelStore:
             raise ModelError(f"model version {version!r} already exists in {self.root}")
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
         try:
-            joblib.dump(pipeline, staging / MODEL_FILE, compress=3)
-            digest = sha256_file(staging / MODEL_FILE)
+            files = {}
+            for name, obj in {MODEL_FILE: pipeline, **{f"{k}.joblib": v for k, v in (parts or {}).items()}}.items():
+                joblib.dump(obj, staging / name, compress=3)
+                files[name] = sha256_file(staging / name)
             meta = {"format_version": FORMAT_VERSION, "version": version, "created_at": now_iso(),
-                    "libraries": library_versions(), **metadata, "files": {MODEL_FILE: digest}}
+                    "libraries": library_versions(), **metadata, "files": files}
             write_json_atomic(staging / METADATA_FILE, meta)
-            self.trust(digest)
+            for digest in files.values():
+                self.trust(digest)
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{version}.old.", dir=self.root))
                 os.replace(target, old / version)
@@ -182,6 +188,13 @@ class ModelStore:
         if not directory.is_dir():
             raise ModelError(f"no model version {version!r} in {self.root}; see `python train.py models`")
         return load_model_dir(directory, self.trusted())
+
+    def load_parts(self, version: str) -> dict:
+        """The objects saved beside a version's model (see ``save``), after the same checks."""
+        directory, trusted = self.path(version), self.trusted()
+        meta = read_metadata(directory)
+        return {name[: -len(".joblib")]: _verified_load(directory / name, meta, trusted)
+                for name in (meta.get("files") or {}) if name != MODEL_FILE}
 
 
 def read_metadata(directory: Path) -> dict:
@@ -217,11 +230,17 @@ def load_model_dir(directory: Path, trusted: set[str]):
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{directory} holds a model of format {meta.get('format_version')!r}; this program reads "
                          f"format {FORMAT_VERSION}. Rebuild it with `python train.py fit`")
-    model_file = directory / MODEL_FILE
+    check_libraries(meta)
+    return _verified_load(directory / MODEL_FILE, meta, trusted), meta
+
+
+def _verified_load(model_file: Path, meta: dict, trusted: set[str]):
+    """Unpickle one file of a model folder, only after its sha256 matches the metadata and the trusted list."""
+    directory = model_file.parent
     if not model_file.is_file():
-        raise ModelError(f"{directory} has no {MODEL_FILE}; rebuild the model with `python train.py fit`")
+        raise ModelError(f"{directory} has no {model_file.name}; rebuild the model with `python train.py fit`")
     digest = sha256_file(model_file)
-    expected = (meta.get("files") or {}).get(MODEL_FILE)
+    expected = (meta.get("files") or {}).get(model_file.name)
     if digest != expected:
         raise ModelError(f"{model_file} does not match the sha256 in its metadata: it was changed or damaged "
                          "after saving. Refusing to load it; rebuild with `python train.py fit` or pick another "
@@ -230,15 +249,14 @@ def load_model_dir(directory: Path, trusted: set[str]):
         raise ModelError(f"{model_file} was not written by this installation (its sha256 is not in the trusted "
                          "list). Loading a model runs code from it; if you know where it came from, accept it with "
                          f"`python train.py trust {directory}`")
-    check_libraries(meta)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pipeline = joblib.load(model_file)
+            return joblib.load(model_file)
     except Exception as e:
         raise ModelError(f"{model_file} cannot be loaded ({type(e).__name__}: {e}); rebuild it with "
                          "`python train.py fit`") from None
-    return pipeline, meta
+
 
 
 def trust_model_dir(store: ModelStore, directory: Path) -> str:
@@ -251,5 +269,9 @@ def trust_model_dir(store: ModelStore, directory: Path) -> str:
     if digest != (meta.get("files") or {}).get(MODEL_FILE):
         raise ModelError(f"{model_file} does not match the sha256 in its metadata; it was changed or damaged, "
                          "refusing to trust it")
-    store.trust(digest)
+    for name, expected in (meta.get("files") or {}).items():
+        if name != MODEL_FILE and (not (Path(directory) / name).is_file() or sha256_file(Path(directory) / name) != expected):
+            raise ModelError(f"{Path(directory) / name} does not match the sha256 in its metadata; refusing to trust it")
+    for value in (meta.get("files") or {}).values():
+        store.trust(value)
     return digest

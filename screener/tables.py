@@ -275,6 +275,22 @@ def resolve_text_column(frame: pd.DataFrame, requested: str | None, source_name:
                      f"Columns: {listed}")
 
 
+DATE_COLUMN_NAMES = ("日期", "时间", "发布时间", "发送时间", "采集时间", "date", "time", "datetime")
+SOURCE_COLUMN_NAMES = ("来源", "平台", "渠道", "网站", "source", "platform", "channel")
+REGION_COLUMN_NAMES = ("地区", "区域", "城市", "区县", "所在地", "region", "city", "area")
+
+
+def find_column(frame: pd.DataFrame, requested: str | None, names: tuple[str, ...], source_name: str) -> str | None:
+    """An optional column: the one asked for (which must exist), else the first conventional name present."""
+    columns = [str(c) for c in frame.columns]
+    if requested:
+        if requested not in columns:
+            raise InputError(f"{source_name} 中没有列 {requested!r}；现有的列：{', '.join(columns)}")
+        return requested
+    lower = {c.lower().strip(): c for c in columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
 def output_format(path: str | None) -> str:
     if path is None or path == "-":
         return "csv"
@@ -285,6 +301,19 @@ def output_format(path: str | None) -> str:
 
 
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A cell a spreadsheet will not run: text that starts like a formula gets a leading ' (OWASP CSV injection);
+    lists and objects (from JSONL) are written as JSON text."""
+    if isinstance(value, (list, dict)):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        value = _ILLEGAL_XLSX.sub("", value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
+    return value
 
 
 class TableWriter:
@@ -299,8 +328,8 @@ class TableWriter:
             self.columns = [str(c) for c in frame.columns]
             self._start()
         if self.fmt in ("csv", "tsv"):
-            frame.to_csv(self.stream, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",",
-                         lineterminator="\n")
+            frame.map(safe_cell).to_csv(self.stream, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",",
+                                        lineterminator="\n")
         elif self.fmt == "jsonl":
             for record in frame.to_dict(orient="records"):
                 self.stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
@@ -309,19 +338,19 @@ class TableWriter:
                 raise InputError(f"an Excel sheet holds at most {XLSX_MAX_ROWS:,} rows; write .csv or .jsonl "
                                  "for a file this size")
             for row in frame.itertuples(index=False, name=None):
-                self._sheet.append([_ILLEGAL_XLSX.sub("", v) if isinstance(v, str) else v for v in row])
+                self._sheet.append([safe_cell(v) for v in row])
         self.rows += len(frame)
 
     def _start(self):
         if self.fmt in ("csv", "tsv"):
             csv.writer(self.stream, delimiter="\t" if self.fmt == "tsv" else ",", lineterminator="\n").writerow(
-                self.columns)
+                [safe_cell(c) for c in self.columns])
         elif self.fmt == "xlsx":
             import openpyxl
 
             self._book = openpyxl.Workbook(write_only=True)
             self._sheet = self._book.create_sheet("screened")
-            self._sheet.append(self.columns)
+            self._sheet.append([safe_cell(c) for c in self.columns])
 
     def close(self):
         if self.fmt == "xlsx":

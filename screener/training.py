@@ -5,14 +5,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import (average_precision_score, precision_recall_curve, precision_recall_fscore_support,
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (average_precision_score, f1_score, precision_recall_curve, precision_recall_fscore_support,
                              roc_auc_score)
 from sklearn.model_selection import FixedThresholdClassifier, StratifiedGroupKFold, cross_val_predict
 
 from features.pipeline import DEFAULT_PARAMS, build_pipeline
 
 from .config import STREAM_PREVALENCE, THRESHOLD_FLOOR
-from .corpus import load_corpus, load_labelled
+from .corpus import SUSPICIOUS_CATEGORIES, load_corpus, load_labelled
 from .errors import DataError, LibraryVersionError, ModelError
 from .files import sha256_file
 from .scoring import RiskLevels, Scorer, check_text
@@ -95,6 +96,30 @@ def train(train_df: pd.DataFrame, params: dict | None = None):
     return with_threshold(pipeline, threshold), metrics(train_df["label"], cv, threshold)
 
 
+def train_schemes(model, train_df: pd.DataFrame, test_df: pd.DataFrame):
+    """A multi-class model of the scheme (the corpus categories of suspicious ads) over the detector's features.
+
+    Returns (classifier or None when there are too few kinds, macro-F1 on the test rows or None).
+    """
+    features = model.estimator.named_steps["features"]
+    reader = model.estimator.named_steps["read"]
+
+    def schemed(df):
+        if "category" not in df:
+            return df.iloc[:0]
+        return df[(df["label"].astype(int) == 1) & df["category"].isin(SUSPICIOUS_CATEGORIES)]
+
+    train_rows, test_rows = schemed(train_df), schemed(test_df)
+    if train_rows["category"].nunique() < 2:
+        return None, None
+    classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
+    classifier.fit(features.transform(reader.transform(train_rows["text"].tolist())), train_rows["category"])
+    if not len(test_rows):
+        return classifier, None
+    predicted = classifier.predict(features.transform(reader.transform(test_rows["text"].tolist())))
+    return classifier, round(float(f1_score(test_rows["category"], predicted, average="macro")), 4)
+
+
 def json_params(params: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
@@ -118,9 +143,11 @@ def fit_and_save(train_df: pd.DataFrame, test_df: pd.DataFrame, store: ModelStor
     model, cv = train(train_df, params)
     test = metrics(test_df["label"], model.predict_proba(test_df["text"].tolist())[:, 1], model.threshold) \
         if len(test_df) else None
+    schemes, scheme_f1 = train_schemes(model, train_df, test_df)
     data = {**data_info, "train_rows": int(len(train_df)), "test_rows": int(len(test_df))}
-    meta = model_metadata(kind, params, data, model.threshold, THRESHOLD_RULE, test, cv, **(extra_metadata or {}))
-    store.save(model, meta, version, replace=True)
+    meta = model_metadata(kind, params, data, model.threshold, THRESHOLD_RULE, test, cv,
+                          scheme_test_macro_f1=scheme_f1, **(extra_metadata or {}))
+    store.save(model, meta, version, replace=True, parts={"schemes": schemes} if schemes is not None else None)
     if make_current:
         store.set_current(version)
     return store.read_metadata(version)
@@ -151,7 +178,7 @@ def ensure_builtin_model(models_root: str | Path, data_path: str | Path, version
         if data_path is None or not Path(data_path).is_file():
             raise ModelError(f"there is no model in {models_root} and no corpus to build one from; "
                              "run `python train.py fit --data FILE`")
-        notify(f"no model yet: building the built-in model from {data_path} (once, about ten seconds)")
+        notify(f"no model yet: building the built-in model from {data_path} (once, under a minute)")
         fit_corpus(data_path, store, DEFAULT_VERSION, notify=notify, make_current=store.current() is None)
         return
     if wanted == DEFAULT_VERSION:

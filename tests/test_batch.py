@@ -47,7 +47,8 @@ def test_gbk_csv_to_csv(models_dir, screener, tmp_path):
     result = run(["--input", str(src), "--output", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     df = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
-    assert list(df.columns) == ["编号", "内容", "score", "level", "flagged", "red_flags", "top_terms", "error"]
+    assert list(df.columns) == ["编号", "内容", "score", "level", "flagged", "scheme", "scheme_name", "scheme_confidence",
+                                "red_flags", "contacts", "top_terms", "campaign", "error"]
     assert df["编号"].tolist() == list(range(len(ADS)))
     check_rows(df, screener, "内容")
     assert "承诺收益率:年化收益18%(年化18%)" in df["red_flags"][0]

@@ -59,6 +59,7 @@ def test_paste_an_ad_and_see_the_verdict(server, page):
     assert page.inner_text("#level-value") == "风险高"
     assert int(page.inner_text("#score-value")) >= 80
     assert "承诺收益率" in page.inner_text("#result")
+    assert "涉嫌类型" in page.inner_text("#scheme")
     assert page.locator("#ad-highlight mark.flag").count() >= 3
     page.click("#confirm-btn")
     page.wait_for_function("document.getElementById('pending').textContent === '1'")
@@ -80,6 +81,7 @@ def test_upload_a_file_and_download_the_result(server, page, tmp_path):
     page.wait_for_selector("#download", timeout=30_000)
     assert "共 3 行" in page.inner_text("#summary")
     assert page.locator("#flagged tr").count() == 2  # header and the one suspicious row
+    assert "下载风险台账（1 条线索）" in page.inner_text("#ledger")
     with page.expect_download() as info:
         page.click("#download")
     saved = tmp_path / "screened.csv"

@@ -78,6 +78,12 @@ def test_upload_screens_and_downloads_the_same_file_as_the_batch_command(client,
     df = pd.read_excel(io.BytesIO(download.content))
     assert df["标题"].tolist() == ["帖子0", "帖子1", "帖子2", "帖子3"]
     assert df["score"].iloc[0] == pytest.approx(screener.analyse([SUSPICIOUS])[0].score, abs=1e-6)
+    assert {f["campaign"] for f in status["flagged"]} == {df["campaign"].iloc[0]}  # one text sent twice: one lead
+    assert all(f["scheme_name"] for f in status["flagged"])
+    ledger = client.get(status["ledger"])
+    assert ledger.status_code == 200 and status["leads"] == 1
+    sheet = openpyxl.load_workbook(io.BytesIO(ledger.content))["风险台账"]
+    assert [c.value for c in sheet[2]][6] == 2 and [c.value for c in sheet[2]][7] == "1,4"
 
 
 def test_bad_uploads_get_clear_errors_and_the_server_keeps_serving(client):

@@ -14,7 +14,7 @@ from ..files import atomic_file, sha256_file
 from ..report import format_red_flags
 from ..scoring import Scorer, load_scorer
 from ..store import ModelStore
-from ..training import ensure_builtin_model, fit_and_save, metrics, model_metadata, with_threshold
+from ..training import ensure_builtin_model, fit_and_save, metrics, model_metadata, train_schemes, with_threshold
 from .adapt import ADAPT_RULE as METHOD, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE, adapt, \
     read_background
 from .cases import CASE_COLUMNS, load_cases, plan_add
@@ -181,7 +181,9 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
     leads = {}
 
     def build(version: str) -> Scorer:
-        store.save(with_threshold(model, threshold), meta, version)
+        adapted = with_threshold(model, threshold)
+        schemes, meta["scheme_test_macro_f1"] = train_schemes(adapted, train_df, test_df)
+        store.save(adapted, meta, version, parts={"schemes": schemes} if schemes is not None else None)
         candidate = load_scorer(store.root, version)
         leads["table"] = _set_aside_table(candidate, table, background.file)
         with atomic_file(store.path(version) / "set_aside.csv", encoding="utf-8-sig") as (f, _):

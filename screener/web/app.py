@@ -42,6 +42,10 @@ class Job:
     folder: Path
     output: Path
     status: str = "running"
+
+    @property
+    def ledger(self) -> Path:
+        return self.folder / "ledger.xlsx"
     rows_done: int = 0
     error: str | None = None
     summary: dict = field(default_factory=dict)
@@ -145,13 +149,23 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         return {"job": job.id, "name": job.name, "status": job.status, "rows_done": job.rows_done,
                 "error": job.error, **job.summary}
 
-    @app.get("/api/screen/{job_id}/download")
-    def download(job_id: str):
-        """The full screened file, as `predict.py --input` writes it."""
+    def finished(job_id: str) -> Job:
         job = screen_jobs.get(job_id)
         if job is None or job.status != "done":
             raise HTTPException(404, "no finished screening job with that id")
+        return job
+
+    @app.get("/api/screen/{job_id}/download")
+    def download(job_id: str):
+        """The full screened file, as `predict.py --input` writes it."""
+        job = finished(job_id)
         return FileResponse(job.output, filename=job.output.name)
+
+    @app.get("/api/screen/{job_id}/ledger")
+    def ledger(job_id: str):
+        """The risk ledger (风险台账) of the screened file, as `predict.py --ledger` writes it."""
+        job = finished(job_id)
+        return FileResponse(job.ledger, filename=f"{Path(job.name).stem}_风险台账.xlsx")
 
     return app
 
@@ -164,10 +178,12 @@ def _run_job(job: Job, source: Path, screener: Scorer, models_dir: Path, jobs: i
 
     try:
         summary = screen_file(str(source), str(job.output), quiet=True, jobs=jobs, models_dir=models_dir,
-                              screener=screener, on_progress=progress, keep_top=500, max_rows=MAX_UPLOAD_ROWS)
+                              screener=screener, on_progress=progress, keep_top=500, max_rows=MAX_UPLOAD_ROWS,
+                              ledger=str(job.ledger))
         job.summary = {"rows": summary.rows, "scored": summary.scored, "errors": summary.errors,
                        "levels": summary.levels, "histogram": summary.histogram, "seconds": round(summary.seconds, 2),
-                       "flagged": summary.flagged_rows(), "download": f"/api/screen/{job.id}/download"}
+                       "flagged": summary.flagged_rows(), "download": f"/api/screen/{job.id}/download",
+                       "leads": summary.leads, "ledger": f"/api/screen/{job.id}/ledger"}
         job.rows_done = summary.rows
         job.status = "done"
     except ScreenerError as e:

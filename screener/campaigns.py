@@ -1,0 +1,118 @@
+"""Grouping flagged ads into campaigns: one template sent many times, or one contact behind many texts.
+
+Rows arrive in order and each flagged row joins a campaign at once, so the batch output can
+carry its campaign id while it streams. Near-identical texts are found with MinHash LSH
+(datasketch) over character 4-grams of the canonical text (numbers, phones and links
+already reduced to tokens, so a template with changed numbers or contact reads the same);
+rows that share a phone, WeChat or QQ contact join the same campaign. Memory grows with
+the number of distinct flagged templates, not with the rows screened.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from datasketch import MinHash, MinHashLSH
+
+from features.contacts import ACCOUNT_KIND, URL_KIND
+from features.normalise import clean, model_text
+
+from .scoring import HIGH, LOW, MEDIUM, Result
+
+SHINGLE = 4
+NUM_PERM = 64
+LSH_THRESHOLD = 0.5        # estimated Jaccard of canonical 4-grams at which two texts are one template
+LEVEL_ORDER = {HIGH: 2, MEDIUM: 1, LOW: 0}
+# Links and account numbers are shared by unrelated senders (short-link services, collection accounts).
+GROUPING_CONTACTS = lambda c: c.kind not in (URL_KIND, ACCOUNT_KIND)  # noqa: E731
+
+
+@dataclass
+class Campaign:
+    """A lead for the risk ledger."""
+
+    id: str
+    rows: list = field(default_factory=list)          # 1-based data rows of the input
+    max_score: float = 0.0
+    level: str = LOW
+    sample: str = ""
+    schemes: Counter = field(default_factory=Counter)
+    red_flags: Counter = field(default_factory=Counter)
+    contacts: dict = field(default_factory=dict)      # label -> first seen, in order
+    characteristics: set = field(default_factory=set)
+    dates: list = field(default_factory=list)
+    sources: Counter = field(default_factory=Counter)
+    regions: Counter = field(default_factory=Counter)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def scheme(self) -> str:
+        return self.schemes.most_common(1)[0][0] if self.schemes else "other"
+
+
+def template_key(text: str) -> str:
+    """What two sends of one template share: the canonical text without spaces."""
+    return model_text(clean(text).text).replace(" ", "")
+
+
+def _minhash(key: str) -> MinHash:
+    m = MinHash(num_perm=NUM_PERM, seed=1)
+    grams = {key[i:i + SHINGLE] for i in range(max(len(key) - SHINGLE + 1, 1))}
+    m.update_batch([g.encode("utf-8") for g in grams])
+    return m
+
+
+class CampaignGrouper:
+    """Assigns each flagged row to a campaign as rows arrive."""
+
+    def __init__(self, threshold: float = LSH_THRESHOLD):
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self.by_template: dict[str, str] = {}
+        self.by_contact: dict[str, str] = {}
+        self.campaigns: dict[str, Campaign] = {}
+
+    def assign(self, row: int, text: str, result: Result, date=None, source=None, region=None) -> str:
+        key = template_key(text)
+        campaign_id = self.by_template.get(key)
+        contacts = [c.label for c in result.contacts if GROUPING_CONTACTS(c)]
+        if campaign_id is None:
+            known = [self.by_contact[c] for c in contacts if c in self.by_contact]
+            minhash = _minhash(key)
+            similar = [self.by_template[k] for k in self.lsh.query(minhash)]
+            matches = known + similar
+            campaign_id = min(matches) if matches else f"C{len(self.campaigns) + 1:05d}"
+            self.by_template[key] = campaign_id
+            self.lsh.insert(key, minhash)
+        for c in contacts:
+            self.by_contact.setdefault(c, campaign_id)
+        self._record(self.campaigns.setdefault(campaign_id, Campaign(campaign_id)), row, text, result, date, source,
+                     region)
+        return campaign_id
+
+    @staticmethod
+    def _record(c: Campaign, row, text, result: Result, date, source, region) -> None:
+        c.rows.append(row)
+        if result.score > c.max_score:
+            c.max_score, c.sample = result.score, text
+        if LEVEL_ORDER[result.level] > LEVEL_ORDER[c.level]:
+            c.level = result.level
+        if result.scheme:
+            c.schemes[result.scheme] += 1
+        for flag in result.red_flags:
+            c.red_flags[flag.name] += 1
+            c.characteristics.add(flag.characteristic)
+        for contact in result.contacts:
+            c.contacts.setdefault(contact.label, None)
+        if date not in (None, ""):
+            c.dates.append(str(date))
+        if source not in (None, ""):
+            c.sources[str(source)] += 1
+        if region not in (None, ""):
+            c.regions[str(region)] += 1
+
+    def ordered(self) -> list[Campaign]:
+        """Most severe first: level, then highest score, then reach."""
+        return sorted(self.campaigns.values(), key=lambda c: (-LEVEL_ORDER[c.level], -c.max_score, -c.count, c.id))
