@@ -18,8 +18,8 @@ def _read_stdin_lines() -> list[str]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(
-            f"standard input is not valid UTF-8 (bad byte at position {e.start}); convert it to UTF-8, or screen "
-            "the file with --input FILE, which detects GBK/GB18030") from None
+            f"标准输入不是有效的 UTF-8（第 {e.start} 字节有错误）；请转为 UTF-8，或用 --input 文件 筛查，"
+            "它能自动识别 GBK/GB18030") from None
     return text.splitlines()
 
 
@@ -67,12 +67,12 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
     from screener.training import ensure_builtin_model
 
     if input_path and ads:
-        raise click.UsageError("give either ADS or --input FILE, not both")
+        raise click.UsageError("请只给出广告文本或 --input 文件之一，不能同时给出")
     if ledger and not input_path:
         raise click.UsageError("--ledger 需要与 --input 一起使用：风险台账由整批文件的筛查结果生成")
     if not input_path and not ads:
-        raise click.UsageError('give an ad to score, e.g. python predict.py "高息理财 保本保息", '
-                               "or '-' to read ads from standard input")
+        raise click.UsageError('请给出要评分的广告，例如 python predict.py "高息理财 保本保息"，'
+                               "或用 '-' 从标准输入读取")
     ensure_builtin_model(models_dir, DEFAULT_DATA, model_version, notify=notify)
     if input_path:
         from screener.batch import screen_file
@@ -88,7 +88,7 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
     if not from_stdin:
         for result in results:
             if isinstance(result, Failure):
-                raise InputError(f"{result.error}: give the text of an ad, e.g. "
+                raise InputError(f"{result.error}：请给出广告文本，例如 "
                                  'python predict.py "保本保息 年化18%"')
     for result in results:
         if as_json:

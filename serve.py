@@ -45,14 +45,13 @@ def main(host, port, allow_remote, pending, jobs, model_version, models_dir):
 
     if not _is_loopback(host):
         if not allow_remote:
-            raise click.UsageError(f"--host {host} lets other machines reach the page and its data; "
-                                   "add --allow-remote if that is what you want")
-        notify(f"warning: listening on {host}: anyone who can reach this machine can use the page and read "
-               "uploaded files' results")
+            raise click.UsageError(f"--host {host} 会让其他机器访问本页面及其数据；"
+                                   "如确需如此，请加上 --allow-remote")
+        notify(f"注意：正在监听 {host}：能访问本机的任何人都能使用本页面并读取上传文件的结果")
     ensure_builtin_model(models_dir, DEFAULT_DATA, model_version, notify=notify)
     scorer = load_scorer(models_dir, model_version)
     app = create_app(scorer, models_dir, pending_path=pending, jobs=jobs)
-    notify(f"screening page: http://{host}:{port}  (model {scorer.version}; Ctrl-C to stop)")
+    notify(f"筛查页面：http://{host}:{port}（模型 {scorer.version}；按 Ctrl-C 停止）")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from screener.cli import (CONTEXT, ScreenerGroup, encoding_option, model_option, models_dir_option, notify,
+from screener.cli import (CONTEXT, ScreenerClickException, ScreenerGroup, encoding_option, model_option, models_dir_option, notify,
                           text_column_option)
 from screener.config import DEFAULT_CASES, DEFAULT_DATA, THRESHOLD_FLOOR
 from screener.retrain.promotion import ADAPT_F1_TOLERANCE, F1_TOLERANCE, ROC_AUC_TOLERANCE
@@ -31,9 +31,9 @@ def _report_promotion(result: dict, refused: str) -> None:
 
     click.echo(comparison_table(result["comparison"]))
     if not result["promoted"]:
-        raise click.ClickException(refused)
-    forced = " (forced: it does worse than the current model)" if result["forced"] else ""
-    click.echo(f"promoted {result['version']} to current{forced}")
+        raise ScreenerClickException(refused)
+    forced = "（强制：它比当前模型差）" if result["forced"] else ""
+    click.echo(f"已将 {result['version']} 设为当前模型{forced}")
 
 
 @click.group(cls=ScreenerGroup, context_settings=CONTEXT)
@@ -69,7 +69,7 @@ def fit(data, version, tokenizer, models_dir):
     meta = fit_corpus(data, store, version, params={"tokenizer": tokenizer} if tokenizer else {}, notify=notify)
     click.echo(_format_metrics("test", meta["metrics"]["test"]))
     click.echo(_format_metrics("cross-validation", meta["metrics"]["cross_validation"]))
-    click.echo(f"saved {store.path(version)} (current: {store.current()})")
+    click.echo(f"已保存 {store.path(version)}（当前模型：{store.current()}）")
 
 
 @cli.command()
@@ -124,14 +124,13 @@ def add(cases_file, cases_path, data, prefer_new, force, encoding, models_dir):
     result = add_cases(cases_file, corpus_path=Path(data), cases_path=Path(cases_path), store=ModelStore(models_dir),
                        prefer_new=prefer_new, force=force, encoding=encoding, notify=notify)
     if not result["added"]:
-        click.echo(f"nothing new to add: {result['duplicates']} case(s) were already known")
+        click.echo(f"没有新案例可添加：{result['duplicates']} 条已存在")
         return
-    click.echo(f"accepted {result['added']} case(s), skipped {result['duplicates']} duplicate(s), "
-               f"relabelled {result['overridden']}")
-    _report_promotion(result, "the candidate does worse than the current model beyond the tolerance (F1 or ROC-AUC "
-                              f"down by more than {F1_TOLERANCE}); nothing was changed. Check the new labels, or "
-                              "promote it anyway with --force")
-    click.echo(f"cases saved to {cases_path}")
+    click.echo(f"接受 {result['added']} 条案例，跳过重复 {result['duplicates']} 条，"
+               f"改标 {result['overridden']} 条")
+    _report_promotion(result, f"候选模型比当前模型差，超出容差（F1 或 ROC-AUC 下降超过 {F1_TOLERANCE}）；"
+                              "未做任何改动。请检查新标签，或用 --force 强制启用")
+    click.echo(f"案例已保存到 {cases_path}")
 
 
 @cli.command(help=f"""Adapt to your own stream: train a new version with unlabelled listings as background.
@@ -162,12 +161,12 @@ def adapt(listings_file, text_column, encoding, cases_path, data, force, models_
                                store=ModelStore(models_dir), text_column=text_column, encoding=encoding, force=force,
                                notify=notify)
     bg = result["background"]
-    click.echo(f"background: {bg['file']} ({bg['rows_read']:,} rows read, {bg['rows_used']:,} used, "
-               f"{bg['set_aside']} set aside in {len(bg['rounds'])} round(s))")
-    _report_promotion(result, "the adapted model does worse than the current one beyond the tolerance (F1 down by "
-                              f"more than {ADAPT_F1_TOLERANCE} or ROC-AUC by more than {ROC_AUC_TOLERANCE}); nothing "
-                              "was changed. Check that the file is your own stream of ads, or promote it with --force")
-    click.echo(f"leads to check (set aside, likeliest first): {result['set_aside_file']}")
+    click.echo(f"背景数据：{bg['file']}（读入 {bg['rows_read']:,} 行，使用 {bg['rows_used']:,} 行，"
+               f"{len(bg['rounds'])} 轮共留出 {bg['set_aside']} 条）")
+    _report_promotion(result, f"适配模型比当前模型差，超出容差（F1 下降超过 {ADAPT_F1_TOLERANCE} 或 ROC-AUC "
+                              f"下降超过 {ROC_AUC_TOLERANCE}）；未做任何改动。请确认文件是本地的广告数据，"
+                              "或用 --force 强制启用")
+    click.echo(f"待核查线索（留出的文本，可能性高的在前）：{result['set_aside_file']}")
     for _, lead in result["leads"].head(5).iterrows():
         click.echo(f"  {round(lead['score'] * 100):>3}  {lead['text'][:60]}")
 
@@ -184,9 +183,9 @@ def list_models(models_dir):
     store = ModelStore(models_dir)
     rows = store.describe()
     if not rows:
-        click.echo(f"no models in {store.root}; build one with `python train.py fit`")
+        click.echo(f"{store.root} 中没有模型；请用 `python train.py fit` 训练一个")
         return
-    click.echo("  version\tcreated\tkind\ttest_f1\ttest_roc_auc\tthreshold\tadapted_to")
+    click.echo("  版本\t创建时间\t类型\t测试F1\t测试ROC-AUC\t阈值\t适配数据")
     for r in rows:
         click.echo(f"{'*' if r['current'] else ' '} {r['version']}\t{r['created_at']}\t{r['kind']}\t{r['test_f1']}\t"
                    f"{r['test_roc_auc']}\t{r['threshold']}\t{r['adapted_to']}")
@@ -203,7 +202,7 @@ def rollback(version, models_dir):
       python train.py rollback v2
     """
     new, old = ModelStore(models_dir).rollback(version)
-    click.echo(f"current model: {new} (was {old})")
+    click.echo(f"当前模型：{new}（原为 {old}）")
 
 
 @cli.command()
@@ -219,7 +218,7 @@ def trust(directory, models_dir):
     from screener.store import trust_model_dir
 
     digest = trust_model_dir(ModelStore(models_dir), Path(directory))
-    click.echo(f"trusted {directory} (sha256 {digest[:16]}...)")
+    click.echo(f"已信任 {directory}（sha256 {digest[:16]}...）")
 
 
 if __name__ == "__main__":

@@ -63,9 +63,9 @@ class Summary:
 
     def text(self, output: str) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
-        return (f"rows read {self.rows:,}, scored {self.scored:,}, errors {self.errors:,}; "
-                f"高 {self.levels[HIGH]:,} / 中 {self.levels[MEDIUM]:,} / 低 {self.levels[LOW]:,}; "
-                f"{self.seconds:.1f} s ({rate:,.0f} rows/s) -> {output}"
+        return (f"读入 {self.rows:,} 行，已评分 {self.scored:,}，无法评分 {self.errors:,}；"
+                f"高 {self.levels[HIGH]:,} / 中 {self.levels[MEDIUM]:,} / 低 {self.levels[LOW]:,}；"
+                f"{self.seconds:.1f} 秒（每秒 {rate:,.0f} 行）-> {output}"
                 + (f"; 风险台账 {self.leads:,} 条线索" if self.leads is not None else ""))
 
 
@@ -147,8 +147,8 @@ def _prepare(frame: pd.DataFrame, column: str, cache: dict):
 
 def _row_error(value) -> str:
     if isinstance(value, str) or value is None or (isinstance(value, float) and value != value):
-        return "empty text"
-    return f"not text ({type(value).__name__}: {value!r})"[:200]
+        return "文本为空"
+    return f"不是文本（{type(value).__name__}: {value!r}）"[:200]
 
 
 @dataclass
@@ -235,7 +235,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     chunks = read_chunks(source, chunk_rows)
     first = next(chunks, None)
     if first is None or len(first.columns) == 0:
-        raise InputError(f"{source.name} has no rows to screen")
+        raise InputError(f"{source.name} 没有可筛查的行")
     column = resolve_text_column(first, text_column, source.name)
     grouping = Grouping(CampaignGrouper(), find_column(first, date_column, DATE_COLUMN_NAMES, source.name),
                         find_column(first, source_column, SOURCE_COLUMN_NAMES, source.name),
@@ -266,10 +266,10 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
             for frame in itertools.chain([first], chunks):
                 read += len(frame)
                 if max_rows is not None and read > max_rows:
-                    raise InputError(f"{source.name} has more than {max_rows:,} rows; screen files this big with "
-                                     "`python predict.py --input FILE`")
+                    raise InputError(f"{source.name} 超过 {max_rows:,} 行；这么大的文件请用 "
+                                     "`python predict.py --input 文件` 筛查")
                 if column not in frame.columns:
-                    raise InputError(f"column {column!r} is missing from part of {source.name}")
+                    raise InputError(f"{source.name} 的部分行缺少列 {column!r}")
                 prepared, todo = _prepare(frame, column, cache)
                 todo = [t for t in todo if not any(t in p[3] for p in pending)]  # scored by an earlier chunk
                 pending.append((frame, prepared, todo, set(todo), scorer.submit(todo)))
@@ -279,14 +279,14 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 summary.leads = write_ledger(ledger, grouping.grouper, grouping.optional_columns())
         ok = True
     except BrokenProcessPool:
-        raise ScreenerError("a worker process stopped unexpectedly (killed or out of memory); nothing was "
-                            "written. Run again, perhaps with fewer --jobs") from None
+        raise ScreenerError("一个工作进程意外停止（被结束或内存不足），没有写出任何结果。"
+                            "请重新运行，可减少 --jobs") from None
     finally:
         progress.close()
         scorer.close(cancel=not ok)
     summary.seconds = time.perf_counter() - started
     if not quiet:
-        notify(summary.text(output or "standard output"))
+        notify(summary.text(output or "标准输出"))
     return summary
 
 

@@ -19,6 +19,13 @@ models_dir_option = click.option("--models-dir", type=click.Path(file_okay=False
                                  help="Folder of saved models (default: models/, or $SCREENER_MODELS).")
 
 
+class ScreenerClickException(click.ClickException):
+    """A user's error: '错误：' and the message on standard error, exit code 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True)
+
+
 def notify(message: str) -> None:
     """Progress and warnings go to standard error; results alone go to standard output."""
     click.echo(message, err=True)
@@ -31,7 +38,7 @@ class ScreenerCommand(click.Command):
         try:
             return super().invoke(ctx)
         except ScreenerError as e:
-            raise click.ClickException(str(e)) from None
+            raise ScreenerClickException(str(e)) from None
 
 
 class ScreenerGroup(click.Group):
@@ -39,4 +46,4 @@ class ScreenerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ScreenerError as e:
-            raise click.ClickException(str(e)) from None
+            raise ScreenerClickException(str(e)) from None

@@ -125,15 +125,15 @@ def load_corpus(path: str | Path) -> pd.DataFrame:
     """The corpus CSV, checked for the columns training needs."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"corpus not found: {path}")
+        raise DataError(f"找不到语料文件：{path}")
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     missing = [c for c in ("text", "label", "split") if c not in df.columns]
     if missing:
-        raise DataError(f"{path} lacks the column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+        raise DataError(f"{path} 缺少列：{', '.join(missing)}；应有的列：{', '.join(COLUMNS)}")
     labels = df["label"].map(parse_label)
     bad = df.index[labels.isna()]
     if len(bad):
-        raise DataError(f"{path} row {bad[0] + 2} has label {df['label'][bad[0]]!r}; labels must be 1 or 0")
+        raise DataError(f"{path} 第 {bad[0] + 2} 行的标签是 {df['label'][bad[0]]!r}；标签只能是 1 或 0")
     df["label"] = labels.astype(int)
     if "group" not in df.columns:
         df["group"] = df.index.astype(str)
@@ -145,15 +145,15 @@ def load_labelled(path: str, text_column: str | None = "text", label_column: str
     """Any labelled CSV/TSV/XLSX/JSONL file as a DataFrame with text and label columns."""
     df = read_table(path, encoding)
     if df.empty:
-        raise InputError(f"{path} has no rows")
+        raise InputError(f"{path} 没有数据行")
     text_column = resolve_text_column(df, text_column, path)
     if label_column not in df.columns:
-        raise InputError(f"column {label_column!r} not found in {path}; its columns are: "
-                         f"{', '.join(map(str, df.columns))}. Name the label column with --label-column")
+        raise InputError(f"{path} 中没有列 {label_column!r}；现有的列：{', '.join(map(str, df.columns))}。"
+                         "请用 --label-column 指定标签列")
     labels = df[label_column].map(parse_label)
     bad = labels.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{path} row {i + 2} has label {df[label_column].iloc[i]!r}; use 1/0, 是/否, "
-                         "可疑/正常 or suspicious/normal")
+        raise InputError(f"{path} 第 {i + 2} 行的标签是 {df[label_column].iloc[i]!r}；请用 1/0、是/否、"
+                         "可疑/正常 或 suspicious/normal")
     return pd.DataFrame({"text": df[text_column].astype(str), "label": labels.astype(int)})

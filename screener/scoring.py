@@ -115,15 +115,15 @@ def _display_term(feature: str) -> str | None:
 def check_text(text) -> tuple[str, list[str]]:
     """An ad ready to score, and warnings; raises InputError when there is nothing to score."""
     if not isinstance(text, str):
-        raise InputError(f"not text ({type(text).__name__})")
+        raise InputError(f"不是文本（{type(text).__name__}）")
     if not text.strip():
-        raise InputError("the ad is empty")
+        raise InputError("广告内容为空")
     warnings = []
     if len(text) > MAX_CHARS:
-        warnings.append(f"the ad is {len(text):,} characters long; only the first {MAX_CHARS:,} were scored")
+        warnings.append(f"广告长 {len(text):,} 字，只对前 {MAX_CHARS:,} 字评分")
         text = text[:MAX_CHARS]
     if not HAS_CJK.search(text):
-        warnings.append("the ad has no Chinese characters; the model reads Chinese ads, so this score says little")
+        warnings.append("广告中没有汉字；模型针对中文广告，这个评分参考意义不大")
     return text, warnings
 
 

@@ -84,7 +84,7 @@ class ModelStore:
 
     def set_current(self, version: str) -> None:
         if not (self.path(version) / METADATA_FILE).is_file():
-            raise ModelError(f"no model version {version!r} in {self.root}; see `python train.py models`")
+            raise ModelError(f"{self.root} 中没有模型版本 {version!r}；可用 `python train.py models` 查看")
         write_text_atomic(self.root / CURRENT_FILE, version + "\n")
 
     def next_version(self) -> str:
@@ -100,19 +100,20 @@ class ModelStore:
 
     def remove(self, version: str) -> None:
         if version == self.current():
-            raise ModelError(f"{version} is the current model; roll back to another version first")
-        digest = (self.read_metadata(version).get("files") or {}).get(MODEL_FILE) if self.path(version).exists() else None
+            raise ModelError(f"{version} 是当前模型；请先回退到其他版本")
+        digests = set((self.read_metadata(version).get("files") or {}).values()) if self.path(version).exists() else set()
         shutil.rmtree(self.path(version), ignore_errors=True)
-        still_used = {(self.read_metadata(v).get("files") or {}).get(MODEL_FILE) for v in self.versions()}
-        if digest and digest not in still_used and digest in self.trusted():
-            write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() - {digest})})
+        still_used = {d for v in self.versions() for d in (self.read_metadata(v).get("files") or {}).values()}
+        forgotten = (digests - still_used) & self.trusted()
+        if forgotten:
+            write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() - forgotten)})
 
     def rollback(self, version: str | None = None) -> tuple[str, str | None]:
         """Make an earlier version current (default: the one before the current); returns (new, old)."""
         versions, current = self.versions(), self.current()
         if version is None:
             if current not in versions or versions.index(current) == 0:
-                raise ModelError("there is no earlier version to roll back to; see `python train.py models`")
+                raise ModelError("没有更早的版本可以回退；可用 `python train.py models` 查看")
             version = versions[versions.index(current) - 1]
         self.load(version)  # refuse a version that would not load
         self.set_current(version)
@@ -138,7 +139,7 @@ class ModelStore:
         try:
             return set(json.loads(f.read_text(encoding="utf-8")).get("sha256", []))
         except (json.JSONDecodeError, AttributeError):
-            raise ModelError(f"{f} is damaged; delete it and run `python train.py trust` on each model you trust")
+            raise ModelError(f"{f} 已损坏；请删除它，并对每个信任的模型运行 `python train.py trust`")
 
     def trust(self, digest: str) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -151,11 +152,11 @@ class ModelStore:
         ``parts`` are further objects saved beside the model (``NAME.joblib``), hashed and trusted alike.
         """
         if not _VERSION_NAME.match(version):
-            raise ModelError(f"invalid version name {version!r}: use letters, digits, '.', '_' or '-'")
+            raise ModelError(f"版本名 {version!r} 无效：只能用字母、数字、'.'、'_' 或 '-'")
         self.root.mkdir(parents=True, exist_ok=True)
         target = self.path(version)
         if target.exists() and not replace:
-            raise ModelError(f"model version {version!r} already exists in {self.root}")
+            raise ModelError(f"{self.root} 中已有模型版本 {version!r}")
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
         try:
             files = {}
@@ -183,10 +184,10 @@ class ModelStore:
         """(pipeline, metadata) of a version, the current one by default, after all checks."""
         version = version or self.current()
         if version is None:
-            raise ModelError(f"no current model in {self.root}; build one with `python train.py fit`")
+            raise ModelError(f"{self.root} 中没有当前模型；请用 `python train.py fit` 训练一个")
         directory = self.path(version)
         if not directory.is_dir():
-            raise ModelError(f"no model version {version!r} in {self.root}; see `python train.py models`")
+            raise ModelError(f"{self.root} 中没有模型版本 {version!r}；可用 `python train.py models` 查看")
         return load_model_dir(directory, self.trusted())
 
     def load_parts(self, version: str) -> dict:
@@ -200,14 +201,14 @@ class ModelStore:
 def read_metadata(directory: Path) -> dict:
     f = Path(directory) / METADATA_FILE
     if not f.is_file():
-        raise ModelError(f"{directory} is not a model folder: it has no {METADATA_FILE}; "
-                         "build a model with `python train.py fit`")
+        raise ModelError(f"{directory} 不是模型文件夹：缺少 {METADATA_FILE}；"
+                         "请用 `python train.py fit` 训练模型")
     try:
         meta = json.loads(f.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ModelError(f"{f} is corrupt (not JSON); rebuild the model with `python train.py fit`") from None
+        raise ModelError(f"{f} 已损坏（不是 JSON）；请用 `python train.py fit` 重新训练模型") from None
     if not isinstance(meta, dict):
-        raise ModelError(f"{f} is corrupt (not a JSON object); rebuild the model with `python train.py fit`")
+        raise ModelError(f"{f} 已损坏（不是 JSON 对象）；请用 `python train.py fit` 重新训练模型")
     return meta
 
 
@@ -218,9 +219,9 @@ def check_libraries(meta: dict) -> None:
     changed = [f"{n} {saved.get(n)} -> {installed.get(n)}" for n in PICKLE_SENSITIVE
                if _major_minor(saved.get(n)) != _major_minor(installed.get(n))]
     if changed:
-        raise LibraryVersionError(f"model {meta.get('version')} was saved under other library versions "
-                                  f"({', '.join(changed)}); rebuild it from the data with `python train.py fit` "
-                                  "(the built-in model is rebuilt automatically)")
+        raise LibraryVersionError(f"模型 {meta.get('version')} 是在其他库版本下保存的"
+                                  f"（{', '.join(changed)}）；请用 `python train.py fit` 从数据重新训练"
+                                  "（内置模型会自动重建）")
 
 
 def load_model_dir(directory: Path, trusted: set[str]):
@@ -228,8 +229,8 @@ def load_model_dir(directory: Path, trusted: set[str]):
     directory = Path(directory)
     meta = read_metadata(directory)
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{directory} holds a model of format {meta.get('format_version')!r}; this program reads "
-                         f"format {FORMAT_VERSION}. Rebuild it with `python train.py fit`")
+        raise ModelError(f"{directory} 中的模型格式为 {meta.get('format_version')!r}；本程序读取格式 "
+                         f"{FORMAT_VERSION}。请用 `python train.py fit` 重新训练")
     check_libraries(meta)
     return _verified_load(directory / MODEL_FILE, meta, trusted), meta
 
@@ -238,24 +239,23 @@ def _verified_load(model_file: Path, meta: dict, trusted: set[str]):
     """Unpickle one file of a model folder, only after its sha256 matches the metadata and the trusted list."""
     directory = model_file.parent
     if not model_file.is_file():
-        raise ModelError(f"{directory} has no {model_file.name}; rebuild the model with `python train.py fit`")
+        raise ModelError(f"{directory} 缺少 {model_file.name}；请用 `python train.py fit` 重新训练模型")
     digest = sha256_file(model_file)
     expected = (meta.get("files") or {}).get(model_file.name)
     if digest != expected:
-        raise ModelError(f"{model_file} does not match the sha256 in its metadata: it was changed or damaged "
-                         "after saving. Refusing to load it; rebuild with `python train.py fit` or pick another "
-                         "version with `python train.py rollback`")
+        raise ModelError(f"{model_file} 与元数据中的 sha256 不符：保存后被改动或损坏，"
+                         "拒绝加载。请用 `python train.py fit` 重新训练，或用 `python train.py rollback` "
+                         "换用其他版本")
     if digest not in trusted:
-        raise ModelError(f"{model_file} was not written by this installation (its sha256 is not in the trusted "
-                         "list). Loading a model runs code from it; if you know where it came from, accept it with "
-                         f"`python train.py trust {directory}`")
+        raise ModelError(f"{model_file} 不是本机训练的（sha256 不在信任列表中）。加载模型会运行其中的代码；"
+                         f"如确认来源可靠，请用 `python train.py trust {directory}` 接受它")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return joblib.load(model_file)
     except Exception as e:
-        raise ModelError(f"{model_file} cannot be loaded ({type(e).__name__}: {e}); rebuild it with "
-                         "`python train.py fit`") from None
+        raise ModelError(f"{model_file} 无法加载（{type(e).__name__}: {e}）；请用 "
+                         "`python train.py fit` 重新训练") from None
 
 
 
@@ -264,14 +264,14 @@ def trust_model_dir(store: ModelStore, directory: Path) -> str:
     meta = read_metadata(directory)
     model_file = Path(directory) / MODEL_FILE
     if not model_file.is_file():
-        raise ModelError(f"{directory} has no {MODEL_FILE}")
+        raise ModelError(f"{directory} 缺少 {MODEL_FILE}")
     digest = sha256_file(model_file)
     if digest != (meta.get("files") or {}).get(MODEL_FILE):
-        raise ModelError(f"{model_file} does not match the sha256 in its metadata; it was changed or damaged, "
-                         "refusing to trust it")
+        raise ModelError(f"{model_file} 与元数据中的 sha256 不符：已被改动或损坏，"
+                         "拒绝信任")
     for name, expected in (meta.get("files") or {}).items():
         if name != MODEL_FILE and (not (Path(directory) / name).is_file() or sha256_file(Path(directory) / name) != expected):
-            raise ModelError(f"{Path(directory) / name} does not match the sha256 in its metadata; refusing to trust it")
+            raise ModelError(f"{Path(directory) / name} 与元数据中的 sha256 不符，拒绝信任")
     for value in (meta.get("files") or {}).values():
         store.trust(value)
     return digest

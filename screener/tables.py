@@ -60,8 +60,8 @@ def detect_encoding(sample: bytes) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
-    raise InputError("cannot tell the file's text encoding (it is neither UTF-8 nor GBK/GB18030); "
-                     "pass --encoding with the right one, e.g. --encoding big5")
+    raise InputError("无法判断文件的文字编码（既不是 UTF-8 也不是 GBK/GB18030）；"
+                     "请用 --encoding 指定，例如 --encoding big5")
 
 
 def _sniff_format(data: bytes) -> str:
@@ -89,9 +89,9 @@ def open_source(path: str, encoding: str | None = None, format: str | None = Non
     else:
         p = Path(path)
         if not p.exists():
-            raise InputError(f"input file not found: {path}")
+            raise InputError(f"找不到输入文件：{path}")
         if p.is_dir():
-            raise InputError(f"input is a folder, not a file: {path}")
+            raise InputError(f"输入的是文件夹，不是文件：{path}")
         fmt = format or FORMATS.get(p.suffix.lower())
         with open(p, "rb") as f:
             sample = f.read(SAMPLE_BYTES)
@@ -100,19 +100,19 @@ def open_source(path: str, encoding: str | None = None, format: str | None = Non
         source = Source(path, fmt)
     if source.format == "xlsx":
         if not sample.startswith(b"PK\x03\x04"):
-            raise InputError(f"{source.name} is not an Excel .xlsx workbook (it may be an old .xls or another "
-                             "file renamed); save it as .xlsx or CSV and try again")
+            raise InputError(f"{source.name} 不是 Excel .xlsx 工作簿（可能是旧的 .xls 或改了扩展名的其他文件）；"
+                             "请另存为 .xlsx 或 CSV 后重试")
         return source
     if encoding:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}; use e.g. utf-8, gb18030, gbk or big5") from None
+            raise InputError(f"未知编码 {encoding!r}；可用 utf-8、gb18030、gbk 或 big5 等") from None
         try:
             codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
         except UnicodeDecodeError as e:
-            raise InputError(f"{source.name} cannot be decoded as {encoding} (bad bytes near byte {e.start}); "
-                             "pass the right --encoding or leave it out to detect it") from None
+            raise InputError(f"{source.name} 无法按 {encoding} 解码（第 {e.start} 字节附近有错误字节）；"
+                             "请指定正确的 --encoding，或不指定让程序自动判断") from None
         source.encoding = encoding
     else:
         source.encoding = detect_encoding(sample)
@@ -128,8 +128,8 @@ def _text_stream(source: Source):
 
 
 def _decode_error(source: Source, e: UnicodeDecodeError) -> InputError:
-    return InputError(f"{source.name} has bytes that are not valid {source.encoding} (at byte {e.start} of a "
-                      "block); pass the right --encoding, or re-save the file as UTF-8")
+    return InputError(f"{source.name} 含有不符合 {source.encoding} 编码的字节（某数据块第 {e.start} 字节）；"
+                      "请指定正确的 --encoding，或把文件另存为 UTF-8")
 
 
 def _csv_chunks(source: Source, chunk_size: int, sep: str) -> Iterator[pd.DataFrame]:
@@ -141,7 +141,7 @@ def _csv_chunks(source: Source, chunk_size: int, sep: str) -> Iterator[pd.DataFr
     except pd.errors.EmptyDataError:
         return
     except pd.errors.ParserError as e:
-        raise InputError(f"{source.name} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} file: {e}") from None
+        raise InputError(f"{source.name} 不是格式正确的 {'TSV' if sep == chr(9) else 'CSV'} 文件：{e}") from None
     except UnicodeDecodeError as e:
         raise _decode_error(source, e) from None
     finally:
@@ -183,11 +183,10 @@ def _json_objects(source: Source) -> Iterator[dict]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            raise InputError(f"{source.name} line {n} is not valid JSON ({e.msg}); each line must be one "
-                             "JSON object") from None
+            raise InputError(f"{source.name} 第 {n} 行不是有效的 JSON（{e.msg}）；每行须是一个 JSON 对象") from None
         if not isinstance(obj, dict):
-            raise InputError(f"{source.name} line {n} is not a JSON object; each line must be an object "
-                             'such as {"text": "..."}')
+            raise InputError(f"{source.name} 第 {n} 行不是 JSON 对象；每行须是一个对象，"
+                             '例如 {"text": "..."}')
         yield obj
 
 
@@ -202,8 +201,8 @@ def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
     try:
         workbook = openpyxl.load_workbook(_binary(source), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a broken file
-        raise InputError(f"{source.name} cannot be read as an Excel workbook ({type(e).__name__}: {e}); "
-                         "open it in Excel and save it again as .xlsx, or export it as CSV") from None
+        raise InputError(f"{source.name} 无法作为 Excel 工作簿读取（{type(e).__name__}: {e}）；"
+                         "请在 Excel 中打开后重新保存为 .xlsx，或导出为 CSV") from None
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -235,7 +234,7 @@ def read_chunks(source: Source, chunk_size: int = 20_000) -> Iterator[pd.DataFra
         return _jsonl_chunks(source, chunk_size)
     if source.format == "xlsx":
         return _xlsx_chunks(source, chunk_size)
-    raise InputError(f"unknown input format {source.format!r}")
+    raise InputError(f"未知的输入格式 {source.format!r}")
 
 
 def read_table(path: str, encoding: str | None = None) -> pd.DataFrame:
@@ -261,7 +260,7 @@ def resolve_text_column(frame: pd.DataFrame, requested: str | None, source_name:
     if requested:
         if requested in columns:
             return requested
-        raise InputError(f"column {requested!r} not found in {source_name}; its columns are: {listed}")
+        raise InputError(f"{source_name} 中没有列 {requested!r}；现有的列：{listed}")
     if len(columns) == 1:
         return columns[0]
     lower = {c.lower().strip(): c for c in columns}
@@ -271,8 +270,8 @@ def resolve_text_column(frame: pd.DataFrame, requested: str | None, source_name:
     text_like = [c for c in columns if _looks_like_text(frame[c].head(200).tolist())]
     if len(text_like) == 1:
         return text_like[0]
-    raise InputError(f"cannot tell which column of {source_name} holds the ads; name it with --text-column. "
-                     f"Columns: {listed}")
+    raise InputError(f"无法判断 {source_name} 的哪一列是广告内容；请用 --text-column 指定。"
+                     f"现有的列：{listed}")
 
 
 DATE_COLUMN_NAMES = ("日期", "时间", "发布时间", "发送时间", "采集时间", "date", "time", "datetime")
@@ -296,7 +295,7 @@ def output_format(path: str | None) -> str:
         return "csv"
     fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise InputError(f"cannot write {path}: the output name must end in .csv, .tsv, .xlsx or .jsonl")
+        raise InputError(f"无法写入 {path}：输出文件名须以 .csv、.tsv、.xlsx 或 .jsonl 结尾")
     return fmt
 
 
@@ -335,8 +334,7 @@ class TableWriter:
                 self.stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         else:
             if self.rows + len(frame) > XLSX_MAX_ROWS:
-                raise InputError(f"an Excel sheet holds at most {XLSX_MAX_ROWS:,} rows; write .csv or .jsonl "
-                                 "for a file this size")
+                raise InputError(f"一个 Excel 工作表最多 {XLSX_MAX_ROWS:,} 行；这么大的文件请输出为 .csv 或 .jsonl")
             for row in frame.itertuples(index=False, name=None):
                 self._sheet.append([safe_cell(v) for v in row])
         self.rows += len(frame)
@@ -364,11 +362,11 @@ def check_writable(path: str) -> None:
     """Fail before any work if the output cannot be written."""
     parent = Path(path).resolve().parent
     if not parent.is_dir():
-        raise InputError(f"cannot write {path}: folder {parent} does not exist")
+        raise InputError(f"无法写入 {path}：文件夹 {parent} 不存在")
     if Path(path).is_dir():
-        raise InputError(f"cannot write {path}: it is a folder")
+        raise InputError(f"无法写入 {path}：这是一个文件夹")
     if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write {path}: no permission to write in {parent}")
+        raise InputError(f"无法写入 {path}：没有 {parent} 的写入权限")
 
 
 @contextmanager

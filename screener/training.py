@@ -87,7 +87,7 @@ def train(train_df: pd.DataFrame, params: dict | None = None):
     """Fit a pipeline on text/label rows; returns (thresholded model, cv metrics)."""
     params = {**DEFAULT_PARAMS, **(params or {})}
     if train_df["label"].nunique() < 2:
-        raise DataError("training needs both suspicious (1) and normal (0) examples")
+        raise DataError("训练需要同时有可疑（1）和正常（0）的样本")
     groups = train_df["group"] if "group" in train_df else np.arange(len(train_df))
     cv = cross_validated_scores(train_df["text"], train_df["label"], groups, params)
     threshold = best_f1_threshold(train_df["label"], cv)
@@ -139,7 +139,7 @@ def fit_and_save(train_df: pd.DataFrame, test_df: pd.DataFrame, store: ModelStor
     """Train on train_df, evaluate on test_df, save as a version (and make it current)."""
     notify = notify or (lambda message: None)
     params = {**DEFAULT_PARAMS, **(params or {})}
-    notify(f"training on {len(train_df)} rows (5-fold cross-validation for the threshold, then the final fit)...")
+    notify(f"正在用 {len(train_df)} 行训练（先 5 折交叉验证定阈值，再训练最终模型）……")
     model, cv = train(train_df, params)
     test = metrics(test_df["label"], model.predict_proba(test_df["text"].tolist())[:, 1], model.threshold) \
         if len(test_df) else None
@@ -174,18 +174,18 @@ def ensure_builtin_model(models_root: str | Path, data_path: str | Path, version
     wanted = version or store.current()
     if wanted is None or (wanted == DEFAULT_VERSION and not store.path(DEFAULT_VERSION).exists()):
         if version is not None and version != DEFAULT_VERSION:
-            raise ModelError(f"no model version {version!r} in {models_root}; see `python train.py models`")
+            raise ModelError(f"{models_root} 中没有模型版本 {version!r}；可用 `python train.py models` 查看")
         if data_path is None or not Path(data_path).is_file():
-            raise ModelError(f"there is no model in {models_root} and no corpus to build one from; "
-                             "run `python train.py fit --data FILE`")
-        notify(f"no model yet: building the built-in model from {data_path} (once, under a minute)")
+            raise ModelError(f"{models_root} 中没有模型，也没有可用于训练的语料；"
+                             "请运行 `python train.py fit --data 文件`")
+        notify(f"还没有模型：正在用 {data_path} 训练内置模型（只需一次，约一分钟以内）")
         fit_corpus(data_path, store, DEFAULT_VERSION, notify=notify, make_current=store.current() is None)
         return
     if wanted == DEFAULT_VERSION:
         try:
             check_libraries(store.read_metadata(DEFAULT_VERSION))
         except LibraryVersionError as e:
-            notify(f"{e}\nrebuilding the built-in model from {data_path}")
+            notify(f"{e}\n正在用 {data_path} 重建内置模型")
             fit_corpus(data_path, store, DEFAULT_VERSION, notify=notify,
                        make_current=store.current() == DEFAULT_VERSION)
 

@@ -39,3 +39,15 @@ def screener(trained_models):
     from screener.scoring import load_scorer
 
     return load_scorer(trained_models)
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory) -> Path:
+    """A slice of the corpus, both labels and both splits, for tests of training steps that need not the whole."""
+    import pandas as pd
+
+    ads = pd.read_csv(DEFAULT_DATA)
+    part = pd.concat([ads[ads["label"] == 1].sample(300, random_state=0), ads[ads["label"] == 0].sample(600, random_state=0)])
+    path = tmp_path_factory.mktemp("small") / "ads.csv"
+    part.to_csv(path, index=False)
+    return path

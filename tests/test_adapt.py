@@ -70,7 +70,7 @@ def test_adapted_version_records_its_background_and_leads(adapted, fbs_halves):
     bg = meta["background"]
     assert bg["file"] == "listings.csv" and len(bg["sha256"]) == 64 and bg["rows_read"] == 1905
     assert bg["rounds"] and bg["set_aside"] == sum(r["set_aside"] for r in bg["rounds"])
-    assert "background: listings.csv (1,905 rows read" in result.output
+    assert "背景数据：listings.csv（读入 1,905 行" in result.output
     leads = pd.read_csv(root / version / "set_aside.csv", keep_default_na=False)
     assert len(leads) == bg["set_aside"]
     assert list(leads.columns[:2]) == ["text", "label"]
@@ -98,19 +98,19 @@ def test_too_few_rows_or_one_repeated_text_are_refused(models_dir, tmp_path):
     pd.DataFrame({"text": [f"{i}号店铺今日开业大酬宾" for i in range(50)]}).to_csv(few, index=False)
     result = run(["adapt", str(few)])
     assert result.exit_code == 1
-    assert "has 50 usable rows (50 distinct); adapting needs at least 200" in result.output
+    assert "只有 50 行可用（50 条不重复）；适配至少需要本地 200" in result.output
     same = tmp_path / "same.csv"
     pd.DataFrame({"text": ["同一条广告反复出现"] * 900 + [f"第{i}条不同的招聘信息" for i in range(300)]}) \
         .to_csv(same, index=False)
     result = run(["adapt", str(same)])
     assert result.exit_code == 1
-    assert "is mostly one repeated text (900 of 1200 rows)" in result.output
+    assert "大部分是同一条重复文本（1200 行中有 900 行）" in result.output
     assert ModelStore(models_dir).versions() == ["default"]
 
 
-def test_a_labelled_file_is_used_for_its_text_only(real_data, models_dir, tmp_path):
+def test_a_labelled_file_is_used_for_its_text_only(real_data, models_dir, small_corpus, tmp_path):
     listings = tmp_path / "labelled.csv"
     pd.read_csv(real_data / "fbs_dev.csv").head(400).to_csv(listings, index=False)
-    result = run(["adapt", str(listings), "--cases", str(tmp_path / "none.csv"), "--force"])
+    result = run(["adapt", str(listings), "--cases", str(tmp_path / "none.csv"), "--data", str(small_corpus), "--force"])
     assert result.exit_code == 0, result.output
-    assert "has a label column; adapt uses only its text" in result.stderr
+    assert "有标签列；adapt 只使用其中的文本" in result.stderr

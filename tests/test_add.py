@@ -60,10 +60,10 @@ def test_bad_rows_are_listed_and_nothing_changes(setup, tmp_path):
     ])
     result = run(["add", bad, *args])
     assert result.exit_code == 1
-    assert "3 row(s) cannot be added; nothing was changed" in result.output
-    assert "row 2: unknown label 'maybe'" in result.output
-    assert "row 3: empty text" in result.output
-    assert "row 4: text already labelled 0 in the corpus or cases, here 1 (use --prefer-new" in result.output
+    assert "有 3 行无法添加，未做任何改动" in result.output
+    assert "第 2 行：无法识别的标签 'maybe'" in result.output
+    assert "第 3 行：文本为空" in result.output
+    assert "第 4 行：该文本在语料或案例中已标为 0，这里是 1（用 --prefer-new" in result.output
     assert snapshot(models) == before and not cases.exists()
 
 
@@ -72,8 +72,8 @@ def test_add_makes_a_new_version_with_metrics_and_skips_duplicates(setup, tmp_pa
     first = write_cases(tmp_path / "new.csv", GOOD)
     result = run(["add", first, *args, "--force"])
     assert result.exit_code == 0, result.output
-    assert "accepted 4 case(s), skipped 0 duplicate(s)" in result.output
-    assert "newly wrong (was right)" in result.output and "candidate (v2)" in result.output
+    assert "接受 4 条案例，跳过重复 0 条" in result.output
+    assert "新增错判（原本正确）" in result.output and "候选模型 (v2)" in result.output
     store = ModelStore(models)
     assert store.current() == "v2"
     meta = store.read_metadata("v2")
@@ -84,10 +84,10 @@ def test_add_makes_a_new_version_with_metrics_and_skips_duplicates(setup, tmp_pa
     assert set(stored["split"]) <= {"train", "test"}
     again = write_cases(tmp_path / "again.csv", [{**GOOD[0], "text": GOOD[0]["text"] + "！！"}, GOOD[2]])
     result = run(["add", again, *args])
-    assert result.exit_code == 0 and "nothing new to add: 2 case(s) were already known" in result.output
+    assert result.exit_code == 0 and "没有新案例可添加：2 条已存在" in result.output
     assert "v2" in run(["models"]).output
     result = run(["rollback"])
-    assert result.exit_code == 0 and "current model: default (was v2)" in result.output
+    assert result.exit_code == 0 and "当前模型：default（原为 v2）" in result.output
 
 
 def test_worse_candidate_is_refused_then_forced(setup, tmp_path):
@@ -99,11 +99,11 @@ def test_worse_candidate_is_refused_then_forced(setup, tmp_path):
     before = snapshot(models)
     result = run(["add", path, *args, "--prefer-new"])
     assert result.exit_code == 1
-    assert "the candidate does worse than the current model beyond the tolerance" in result.output
+    assert "候选模型比当前模型差，超出容差" in result.output
     assert snapshot(models) == before and not cases.exists()
     result = run(["add", path, *args, "--prefer-new", "--force"])
     assert result.exit_code == 0
-    assert "(forced: it does worse than the current model)" in result.output
+    assert "（强制：它比当前模型差）" in result.output
     assert ModelStore(models).current() == "v2"
 
 

@@ -35,7 +35,7 @@ def expected_scores(screener):
 def check_rows(df, screener, text_column="text"):
     assert len(df) == len(ADS)
     assert [("" if pd.isna(t) else str(t)) for t in df[text_column]] == ADS
-    assert df["error"].fillna("").tolist() == ["", "", "empty text", "", "", ""]
+    assert df["error"].fillna("").tolist() == ["", "", "文本为空", "", "", ""]
     scores = [float(s) for s, e in zip(df["score"], df["error"].fillna("")) if not e]
     assert scores == pytest.approx(expected_scores(screener), abs=1e-6)
 
@@ -88,7 +88,7 @@ def test_jsonl_in_and_out_keeps_structure(models_dir, screener, tmp_path):
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == list(range(len(ADS)))
     assert rows[0]["red_flags"][0]["name"] and isinstance(rows[0]["top_terms"], list)
-    assert rows[2]["error"] == "empty text"
+    assert rows[2]["error"] == "文本为空"
 
 
 def test_stdin_text_lines(models_dir, screener):
@@ -103,7 +103,7 @@ def test_json_flag_gives_jsonl_on_stdout(models_dir):
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["text"] for r in rows] == ADS
-    assert rows[0]["red_flags"][0]["name"] and rows[2]["error"] == "empty text"
+    assert rows[0]["red_flags"][0]["name"] and rows[2]["error"] == "文本为空"
 
 
 def test_ambiguous_or_missing_column_lists_the_columns(models_dir, tmp_path):
@@ -111,28 +111,28 @@ def test_ambiguous_or_missing_column_lists_the_columns(models_dir, tmp_path):
     pd.DataFrame({"标题": ["养老项目招商说明"] * 3, "备注": ["认购床位年化18%到期回购"] * 3}).to_csv(src, index=False)
     result = run(["--input", str(src)])
     assert result.exit_code == 1
-    assert "cannot tell which column of" in result.output and "Columns: 标题, 备注" in result.output
+    assert "无法判断" in result.output and "现有的列：标题, 备注" in result.output
     result = run(["--input", str(src), "--text-column", "内容"])
     assert result.exit_code == 1
-    assert "column '内容' not found in" in result.output and "its columns are: 标题, 备注" in result.output
+    assert "中没有列 '内容'" in result.output and "现有的列：标题, 备注" in result.output
 
 
 def test_user_errors_fail_before_work(models_dir, tmp_path):
-    assert "input file not found" in run(["--input", str(tmp_path / "nope.csv")]).output
+    assert "找不到输入文件" in run(["--input", str(tmp_path / "nope.csv")]).output
     bad_xlsx = tmp_path / "bad.xlsx"
     bad_xlsx.write_text("not a workbook", encoding="utf-8")
     result = run(["--input", str(bad_xlsx)])
-    assert result.exit_code == 1 and "is not an Excel .xlsx workbook" in result.output
+    assert result.exit_code == 1 and "不是 Excel .xlsx 工作簿" in result.output
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("text\n保本保息年化百分之十八\n".encode("gbk"))
     result = run(["--input", str(gbk), "--encoding", "utf-8"])
-    assert result.exit_code == 1 and "cannot be decoded as utf-8" in result.output
+    assert result.exit_code == 1 and "无法按 utf-8 解码" in result.output
     src = tmp_path / "ok.csv"
     src.write_text("text\n保本保息\n", encoding="utf-8")
     result = run(["--input", str(src), "--output", str(tmp_path / "no" / "such" / "dir.csv")])
-    assert result.exit_code == 1 and "does not exist" in result.output
+    assert result.exit_code == 1 and "不存在" in result.output
     result = run(["--input", str(src), "--output", str(tmp_path / "out.docx")])
-    assert result.exit_code == 1 and "must end in .csv, .tsv, .xlsx or .jsonl" in result.output
+    assert result.exit_code == 1 and "须以 .csv、.tsv、.xlsx 或 .jsonl 结尾" in result.output
 
 
 def test_undecodable_bytes_mid_file_leave_no_output(models_dir, tmp_path):
@@ -141,7 +141,7 @@ def test_undecodable_bytes_mid_file_leave_no_output(models_dir, tmp_path):
     src.write_bytes(good + b"\xff\xfe\xff broken\n" + "保本保息\n".encode("utf-8"))
     out = tmp_path / "out.csv"
     result = run(["--input", str(src), "--output", str(out), "--encoding", "utf-8", "-q"])
-    assert result.exit_code == 1 and "not valid utf-8" in result.output
+    assert result.exit_code == 1 and "不符合 utf-8 编码" in result.output
     assert not out.exists()
     assert list(tmp_path.glob(".out.csv.*")) == []
 
@@ -157,7 +157,7 @@ def test_hundred_thousand_rows_come_back_in_order(models_dir, tmp_path):
     df = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
     assert len(df) == n
     assert df["row"].tolist() == list(range(n))
-    assert (df["error"] == "empty text").sum() == n // len(ADS) + (1 if n % len(ADS) > 2 else 0)
+    assert (df["error"] == "文本为空").sum() == n // len(ADS) + (1 if n % len(ADS) > 2 else 0)
 
 
 def test_batch_scores_equal_single_ad_scores(models_dir, screener, tmp_path):
@@ -207,6 +207,6 @@ def test_killed_worker_leaves_no_output(models_dir, tmp_path):
     os.kill(children[-1], signal.SIGKILL)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 1
-    assert "a worker process stopped unexpectedly" in stderr.decode()
+    assert "一个工作进程意外停止" in stderr.decode()
     assert not out.exists()
     assert list(tmp_path.glob(".long_out.csv.*")) == []

@@ -98,7 +98,7 @@ def test_a_broken_upload_shows_an_error_and_the_page_keeps_working(server, page,
     page.set_input_files("#file", str(bad))
     page.click("#upload-btn")
     page.wait_for_selector("#upload-status .error")
-    assert "is not an Excel .xlsx workbook" in page.inner_text("#upload-status")
+    assert "不是 Excel .xlsx 工作簿" in page.inner_text("#upload-status")
     page.fill("#ad", SUSPICIOUS)
     page.click("#score-btn")
     page.wait_for_selector("#level-value")

@@ -48,7 +48,7 @@ def test_stdin_gives_one_result_per_line_in_order(models_dir):
     out = [json.loads(line) for line in result.output.splitlines()]
     assert len(out) == 4
     assert out[0]["flagged"] is True
-    assert out[1]["error"] == "the ad is empty"
+    assert out[1]["error"] == "广告内容为空"
     assert out[2]["flagged"] is False
     assert out[3]["score"] < 0.5
 
@@ -56,49 +56,50 @@ def test_stdin_gives_one_result_per_line_in_order(models_dir):
 def test_empty_ad_is_an_error(models_dir):
     result = run(["   "])
     assert result.exit_code == 1
-    assert "Error: the ad is empty: give the text of an ad" in result.output
+    assert "错误：广告内容为空：请给出广告文本" in result.output
 
 
 def test_no_ad_is_a_usage_error(models_dir):
     result = run([])
     assert result.exit_code == 2
-    assert "give an ad to score" in result.output
+    assert "请给出要评分的广告" in result.output
 
 
 def test_text_without_chinese_is_scored_with_a_warning(models_dir):
     obj = json.loads(run(["--json", "hello world, great deals"]).output)
-    assert obj["warnings"] == ["the ad has no Chinese characters; the model reads Chinese ads, so this score says little"]
+    assert obj["warnings"] == ["广告中没有汉字；模型针对中文广告，这个评分参考意义不大"]
 
 
 def test_a_megabyte_ad_is_scored_on_its_start(models_dir):
     obj = json.loads(run(["--json", "保本保息" * 250_000]).output)
-    assert obj["warnings"][0].startswith("the ad is 1,000,000 characters long; only the first 20,000")
+    assert obj["warnings"][0].startswith("广告长 1,000,000 字，只对前 20,000 字评分")
 
 
 def test_invalid_utf8_on_stdin(models_dir):
     result = run(["-"], input=b"\xff\xfe\xfa\n")
     assert result.exit_code == 1
-    assert "standard input is not valid UTF-8" in result.output
+    assert "标准输入不是有效的 UTF-8" in result.output
 
 
 def test_corrupt_model_is_refused_with_advice(models_dir):
     (models_dir / "default" / "model.joblib").write_bytes(b"not a model")
     result = run([SUSPICIOUS])
     assert result.exit_code == 1
-    assert "does not match the sha256 in its metadata" in result.output
+    assert "与元数据中的 sha256 不符" in result.output
 
 
 def test_missing_version_is_refused(models_dir):
     result = run(["--model", "v99", SUSPICIOUS])
     assert result.exit_code == 1
-    assert "no model version 'v99'" in result.output
+    assert "没有模型版本 'v99'" in result.output
 
 
-def test_default_model_is_built_on_first_use(tmp_path, monkeypatch):
+def test_default_model_is_built_on_first_use(tmp_path, monkeypatch, small_corpus):
     monkeypatch.setenv("SCREENER_MODELS", str(tmp_path / "fresh"))
+    monkeypatch.setattr(predict, "DEFAULT_DATA", small_corpus)  # the step, not the corpus, is under test
     result = run(["--json", SUSPICIOUS])
     assert result.exit_code == 0
-    assert "building the built-in model from" in result.stderr
+    assert "正在用" in result.stderr
     assert (tmp_path / "fresh" / "default" / "metadata.json").is_file()
     assert (tmp_path / "fresh" / "current").read_text().strip() == "default"
 
@@ -116,15 +117,16 @@ def test_model_from_other_library_versions_says_how_to_rebuild(models_dir):
     _pretend_saved_under_old_sklearn(models_dir / "v2")
     result = run(["--model", "v2", SUSPICIOUS])
     assert result.exit_code == 1
-    assert "saved under other library versions (scikit-learn 0.24.2 ->" in result.output
-    assert "rebuild it from the data with `python train.py fit`" in result.output
+    assert "是在其他库版本下保存的（scikit-learn 0.24.2 ->" in result.output
+    assert "请用 `python train.py fit` 从数据重新训练" in result.output
 
 
-def test_builtin_model_from_other_library_versions_is_rebuilt(models_dir):
+def test_builtin_model_from_other_library_versions_is_rebuilt(models_dir, monkeypatch, small_corpus):
+    monkeypatch.setattr(predict, "DEFAULT_DATA", small_corpus)
     _pretend_saved_under_old_sklearn(models_dir / "default")
     result = run(["--json", SUSPICIOUS])
     assert result.exit_code == 0
-    assert "rebuilding the built-in model" in result.stderr
+    assert "重建内置模型" in result.stderr
     meta = json.loads((models_dir / "default" / "metadata.json").read_text(encoding="utf-8"))
     assert meta["libraries"]["scikit-learn"] != "0.24.2"
 

@@ -30,9 +30,9 @@ def test_save_then_load_round_trips_with_metadata(tmp_path):
 def test_a_version_is_not_overwritten_unless_asked(tmp_path):
     store = ModelStore(tmp_path)
     save(store, "v1")
-    with pytest.raises(ModelError, match="already exists"):
+    with pytest.raises(ModelError, match="中已有模型版本"):
         save(store, "v1")
-    with pytest.raises(ModelError, match="invalid version name"):
+    with pytest.raises(ModelError, match="无效"):
         save(store, "../escape")
 
 
@@ -40,7 +40,7 @@ def test_tampered_file_is_refused_before_unpickling(tmp_path):
     store = ModelStore(tmp_path)
     save(store, "v1")
     (tmp_path / "v1" / "model.joblib").write_bytes(b"cos\nsystem\n(S'echo owned'\ntR.")
-    with pytest.raises(ModelError, match="does not match the sha256 in its metadata"):
+    with pytest.raises(ModelError, match="与元数据中的 sha256 不符"):
         store.load("v1")
 
 
@@ -51,7 +51,7 @@ def test_foreign_model_needs_trust(tmp_path):
     (tmp_path / "mine" / "v7").mkdir()
     for name in ("model.joblib", "metadata.json"):
         (tmp_path / "mine" / "v7" / name).write_bytes((tmp_path / "elsewhere" / "v7" / name).read_bytes())
-    with pytest.raises(ModelError, match="not written by this installation"):
+    with pytest.raises(ModelError, match="不是本机训练的"):
         mine.load("v7")
     trust_model_dir(mine, tmp_path / "mine" / "v7")
     assert mine.load("v7")[1]["version"] == "v7"
@@ -64,10 +64,10 @@ def test_rollback_moves_the_pointer_and_refuses_what_would_not_load(tmp_path):
     store.set_current("v2")
     assert store.rollback() == ("v1", "v2")
     assert store.current() == "v1"
-    with pytest.raises(ModelError, match="no earlier version"):
+    with pytest.raises(ModelError, match="没有更早的版本"):
         store.rollback()
     (tmp_path / "v2" / "model.joblib").write_bytes(b"broken")
-    with pytest.raises(ModelError, match="does not match"):
+    with pytest.raises(ModelError, match="sha256 不符"):
         store.rollback("v2")
     assert store.current() == "v1"
     assert [r["version"] for r in store.describe()] == ["v1", "v2"]
@@ -94,7 +94,7 @@ def test_remove_forgets_trust_of_an_unused_file(tmp_path):
     digest = store.read_metadata("v2")["files"]["model.joblib"]
     store.remove("v2")
     assert not (tmp_path / "v2").exists()
-    with pytest.raises(ModelError, match="is the current model"):
+    with pytest.raises(ModelError, match="是当前模型"):
         store.remove("v1")
     assert store.read_metadata("v1")["files"]["model.joblib"] in store.trusted()
     assert digest not in store.trusted()

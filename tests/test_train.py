@@ -41,7 +41,7 @@ def test_fit_rejects_a_corpus_without_labels(tmp_path):
     bad.write_text("text,split\n保本保息,train\n", encoding="utf-8")
     result = run(["fit", "--data", str(bad), "--models-dir", str(tmp_path / "m")])
     assert result.exit_code == 1
-    assert "lacks the column(s) label" in result.output
+    assert "缺少列：label" in result.output
 
 
 def test_evaluate_json(models_dir, tmp_path):
@@ -59,9 +59,9 @@ def test_evaluate_errors_say_what_to_fix(models_dir, tmp_path):
     cases = tmp_path / "cases.csv"
     pd.DataFrame({"text": ["保本保息"], "label": ["maybe"]}).to_csv(cases, index=False)
     result = run(["evaluate", str(cases)])
-    assert result.exit_code == 1 and "row 2 has label 'maybe'" in result.output
+    assert result.exit_code == 1 and "第 2 行的标签是 'maybe'" in result.output
     result = run(["evaluate", str(cases), "--label-column", "y"])
-    assert result.exit_code == 1 and "column 'y' not found" in result.output
+    assert result.exit_code == 1 and "没有列 'y'" in result.output
 
 
 def test_models_rollback_and_tampering(models_dir, tmp_path):
@@ -71,10 +71,10 @@ def test_models_rollback_and_tampering(models_dir, tmp_path):
     listing = run(["models"]).output
     assert "* v2" in listing and "  default" in listing
     result = run(["rollback"])
-    assert result.exit_code == 0 and "current model: default (was v2)" in result.output
+    assert result.exit_code == 0 and "当前模型：default（原为 v2）" in result.output
     (models_dir / "v2" / "model.joblib").write_bytes(b"tampered")
     result = run(["rollback", "v2"])
-    assert result.exit_code == 1 and "does not match the sha256 in its metadata" in result.output
+    assert result.exit_code == 1 and "与元数据中的 sha256 不符" in result.output
     assert store.current() == "default"
 
 
@@ -83,7 +83,7 @@ def test_foreign_model_is_refused_until_trusted(models_dir, tmp_path):
     shutil.copytree(models_dir, foreign)
     (foreign / "trusted.json").unlink()
     result = CliRunner().invoke(train.cli, ["evaluate", "data/ads.csv", "--models-dir", str(foreign)])
-    assert result.exit_code == 1 and "was not written by this installation" in result.output
+    assert result.exit_code == 1 and "不是本机训练的" in result.output
     assert run(["trust", str(foreign / "default"), "--models-dir", str(foreign)]).exit_code == 0
     result = CliRunner().invoke(train.cli, ["evaluate", "data/ads.csv", "--models-dir", str(foreign), "--json"])
     assert result.exit_code == 0, result.output

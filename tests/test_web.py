@@ -32,16 +32,16 @@ def test_score_answers_in_order_with_the_predict_json_objects(client, screener):
     resp = client.post("/api/score", json={"texts": [SUSPICIOUS, "", NORMAL]})
     assert resp.status_code == 200
     results = resp.json()["results"]
-    assert [r.get("error") for r in results] == [None, "the ad is empty", None]
+    assert [r.get("error") for r in results] == [None, "广告内容为空", None]
     assert results[0] == screener.analyse([SUSPICIOUS])[0].to_dict()
     assert results[0]["level"] == "高" and results[2]["flagged"] is False
 
 
 def test_score_limits_and_bad_requests(client):
     resp = client.post("/api/score", json={"texts": ["保本"] * 1001})
-    assert resp.status_code == 413 and "at most 1000 texts per request" in resp.json()["detail"]
+    assert resp.status_code == 413 and "每次请求最多 1000 条" in resp.json()["detail"]
     assert client.post("/api/score", json={"text": "保本"}).status_code == 422
-    assert client.post("/api/score", json={"texts": ["  "]}).json()["results"][0]["error"] == "the ad is empty"
+    assert client.post("/api/score", json={"texts": ["  "]}).json()["results"][0]["error"] == "广告内容为空"
     assert client.post("/api/score", json={"texts": []}).json() == {"results": []}
 
 
@@ -88,13 +88,13 @@ def test_upload_screens_and_downloads_the_same_file_as_the_batch_command(client,
 
 def test_bad_uploads_get_clear_errors_and_the_server_keeps_serving(client):
     resp = client.post("/api/screen", files={"file": ("report.pdf", b"%PDF-1.4")})
-    assert resp.status_code == 415 and "upload a .csv, .tsv, .txt, .xlsx or .jsonl file" in resp.json()["detail"]
+    assert resp.status_code == 415 and "请上传 .csv、.tsv、.txt、.xlsx 或 .jsonl 文件" in resp.json()["detail"]
     resp = client.post("/api/screen", files={"file": ("broken.xlsx", b"this is not a workbook")})
     status = wait_for(client, resp.json()["job"])
-    assert status["status"] == "failed" and "is not an Excel .xlsx workbook" in status["error"]
+    assert status["status"] == "failed" and "不是 Excel .xlsx 工作簿" in status["error"]
     resp = client.post("/api/screen", files={"file": ("two.csv", "标题,备注\n养老项目,认购床位\n".encode())})
     status = wait_for(client, resp.json()["job"])
-    assert status["status"] == "failed" and "name it with --text-column" in status["error"]
+    assert status["status"] == "failed" and "请用 --text-column 指定" in status["error"]
     assert client.post("/api/score", json={"texts": [NORMAL]}).status_code == 200
 
 
@@ -102,12 +102,12 @@ def test_upload_size_and_row_limits(client, monkeypatch):
     import screener.web.app as web
     monkeypatch.setattr(web, "MAX_UPLOAD_BYTES", 1000)
     resp = client.post("/api/screen", files={"file": ("big.csv", ("text\n" + "保本保息\n" * 500).encode())})
-    assert resp.status_code == 413 and "larger than" in resp.json()["detail"]
+    assert resp.status_code == 413 and "文件超过" in resp.json()["detail"]
     monkeypatch.setattr(web, "MAX_UPLOAD_BYTES", 10_000_000)
     monkeypatch.setattr(web, "MAX_UPLOAD_ROWS", 100)
     resp = client.post("/api/screen", files={"file": ("rows.csv", ("text\n" + "保本保息\n" * 500).encode())})
     status = wait_for(client, resp.json()["job"])
-    assert status["status"] == "failed" and "has more than 100 rows" in status["error"]
+    assert status["status"] == "failed" and "超过 100 行" in status["error"]
 
 
 def test_serve_refuses_a_public_address_without_the_flag():
@@ -117,4 +117,4 @@ def test_serve_refuses_a_public_address_without_the_flag():
 
     result = CliRunner().invoke(serve.main, ["--host", "0.0.0.0"])
     assert result.exit_code == 2
-    assert "add --allow-remote if that is what you want" in result.output
+    assert "如确需如此，请加上 --allow-remote" in result.output

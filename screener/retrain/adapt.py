@@ -60,8 +60,8 @@ def read_background(path: str, text_column: str | None = None, encoding: str | N
         if column is None:
             column = resolve_text_column(frame, text_column, source.name)
             if any(str(c).lower() in ("label", "标签", "标注") for c in frame.columns):
-                warnings.append(f"{source.name} has a label column; adapt uses only its text (to learn from "
-                                "labels, use `python train.py add`)")
+                warnings.append(f"{source.name} 有标签列；adapt 只使用其中的文本（要从标签学习，"
+                                "请用 `python train.py add`）")
         for value in frame[column].tolist():
             rows_read += 1
             try:
@@ -88,12 +88,12 @@ def read_background(path: str, text_column: str | None = None, encoding: str | N
         if progress:
             progress(rows_read)
     if usable < MIN_ROWS or len(reservoir) < MIN_ROWS:
-        raise InputError(f"{source.name} has {usable} usable rows ({len(reservoir)} distinct); adapting needs at "
-                         f"least {MIN_ROWS} distinct ads from your own stream")
+        raise InputError(f"{source.name} 只有 {usable} 行可用（{len(reservoir)} 条不重复）；适配至少需要本地 "
+                         f"{MIN_ROWS} 条不重复的广告")
     top, checked = (max(counts.values()) if counts else 0), min(usable, REPEAT_CHECK_ROWS)
     if top > MAX_TOP_SHARE * checked:
-        raise InputError(f"{source.name} is mostly one repeated text ({top} of {checked} rows); it says nothing "
-                         "about your stream. Check the --text-column or the export")
+        raise InputError(f"{source.name} 大部分是同一条重复文本（{checked} 行中有 {top} 行）；无法反映本地广告。"
+                         "请检查 --text-column 或导出文件")
     return Background(reservoir, Path(path).name if path != "-" else "stdin",
                       sha256_file(path) if path != "-" else "", rows_read, usable, distinct > SAMPLE_CAP, warnings)
 
@@ -133,16 +133,16 @@ def adapt(train_df: pd.DataFrame, background: list, threshold_hint: float, param
         top = np.argsort(-scores)[:n_out]
         reached = int((scores[top] >= threshold_hint).sum())
         if reached == 0:
-            notify(f"round {r}: no background text reaches the threshold (highest {scores[top[0]]:.2f}); stopping")
+            notify(f"第 {r} 轮：没有背景文本达到阈值（最高 {scores[top[0]]:.2f}），停止")
             break
         rounds.append({"round": r, "set_aside": int(len(top)), "at_or_above_threshold": reached,
                        "max_score": round(float(scores[top[0]]), 4)})
-        notify(f"round {r}: set aside {len(top)} of {len(remaining)} background texts "
-               f"({reached} at or above the threshold)")
+        notify(f"第 {r} 轮：从 {len(remaining)} 条背景文本中留出 {len(top)} 条"
+               f"（{reached} 条达到阈值）")
         chosen = set(top.tolist())
         set_aside.extend((remaining[i], float(scores[i]), r) for i in top)
         remaining = [t for i, t in enumerate(remaining) if i not in chosen]
-    notify(f"training the adapted model on {len(texts)} corpus rows and {len(remaining)} background texts...")
+    notify(f"正在用 {len(texts)} 条语料和 {len(remaining)} 条背景文本训练适配模型……")
     all_texts = texts + remaining
     all_labels = labels + [0] * len(remaining)
     weights = [1.0] * len(texts) + [BACKGROUND_WEIGHT] * len(remaining)

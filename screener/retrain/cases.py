@@ -43,10 +43,10 @@ def plan_add(path: str, corpus: pd.DataFrame, cases: pd.DataFrame, prefer_new: b
     """Check every new case; raise DataError listing each bad row, or return what to add."""
     raw = read_table(path, encoding)
     if raw.empty:
-        raise DataError(f"{path} has no rows")
+        raise DataError(f"{path} 没有数据行")
     text_col = resolve_text_column(raw, "text" if "text" in raw.columns else None, path)
     if "label" not in raw.columns:
-        raise DataError(f"{path} has no 'label' column; its columns are: {', '.join(map(str, raw.columns))}")
+        raise DataError(f"{path} 没有 'label' 列；现有的列：{', '.join(map(str, raw.columns))}")
     existing = {}
     for frame in (corpus, cases):
         for text, label in zip(frame["text"], frame["label"]):
@@ -57,16 +57,16 @@ def plan_add(path: str, corpus: pd.DataFrame, cases: pd.DataFrame, prefer_new: b
         text = record.get(text_col)
         label = parse_label(record.get("label"))
         if not isinstance(text, str) or not text.strip():
-            problems.append(f"row {row_no}: empty text")
+            problems.append(f"第 {row_no} 行：文本为空")
             continue
         if label is None:
-            problems.append(f"row {row_no}: unknown label {record.get('label')!r} (use 1/0, 是/否, 可疑/正常, "
-                            "risk/normal or suspicious/normal)")
+            problems.append(f"第 {row_no} 行：无法识别的标签 {record.get('label')!r}（请用 1/0、是/否、可疑/正常、"
+                            "risk/normal 或 suspicious/normal）")
             continue
         key = duplicate_key(text)
         if key in seen:
             if seen[key] != label:
-                problems.append(f"row {row_no}: the same text appears above with the opposite label")
+                problems.append(f"第 {row_no} 行：同一文本在上面出现过，标签相反")
             else:
                 duplicates += 1
             continue
@@ -76,16 +76,16 @@ def plan_add(path: str, corpus: pd.DataFrame, cases: pd.DataFrame, prefer_new: b
                 duplicates += 1
                 continue
             if not prefer_new:
-                problems.append(f"row {row_no}: text already labelled {existing[key]} in the corpus or cases, "
-                                f"here {label} (use --prefer-new to take the new label)")
+                problems.append(f"第 {row_no} 行：该文本在语料或案例中已标为 {existing[key]}，"
+                                f"这里是 {label}（用 --prefer-new 采用新标签）")
                 continue
             overridden.add(key)
         rows.append({"text": text.strip(), "label": label, "category": str(record.get("category") or ""),
                      **{c: str(record.get(c) or "") for c in KEPT_COLUMNS}})
     if problems:
         listed = "\n  ".join(problems[:MAX_LISTED])
-        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-        raise DataError(f"{path}: {len(problems)} row(s) cannot be added; nothing was changed:\n  {listed}{more}")
+        more = f"\n  …… 另有 {len(problems) - MAX_LISTED} 行" if len(problems) > MAX_LISTED else ""
+        raise DataError(f"{path}：有 {len(problems)} 行无法添加，未做任何改动：\n  {listed}{more}")
     accepted = pd.DataFrame(rows, columns=["text", "label", "category", *KEPT_COLUMNS])
     if len(accepted):
         accepted.insert(0, "id", accepted["text"].map(text_id).str.replace("ad-", "case-", regex=False))

@@ -43,13 +43,17 @@ def should_promote(cmp: dict, f1_tolerance: float = F1_TOLERANCE, auc_tolerance:
     return cand["f1"] >= cur["f1"] - f1_tolerance and auc_ok
 
 
+COMPARED_NAMES = {"precision": "精确率 precision", "recall": "召回率 recall", "f1": "F1", "roc_auc": "ROC-AUC",
+                  "pr_auc": "PR-AUC"}
+
+
 def comparison_table(cmp: dict) -> str:
-    lines = [f"on {cmp['n']} test rows    current ({cmp['current_version']})    candidate ({cmp['candidate_version']})"]
+    lines = [f"在 {cmp['n']} 条测试数据上    当前模型 ({cmp['current_version']})    候选模型 ({cmp['candidate_version']})"]
     for k in COMPARED:
         c, d = cmp["current"][k], cmp["candidate"][k]
-        lines.append(f"  {k:<22}{'-' if c is None else f'{c:.4f}':>14}{'-' if d is None else f'{d:.4f}':>22}")
-    lines.append(f"  {'newly wrong (was right)':<22}{'':>14}{cmp['newly_wrong']:>22}")
-    lines.append(f"  {'newly right (was wrong)':<22}{'':>14}{cmp['newly_right']:>22}")
+        lines.append(f"  {COMPARED_NAMES[k]:<20}{'-' if c is None else f'{c:.4f}':>14}{'-' if d is None else f'{d:.4f}':>22}")
+    lines.append(f"  {'新增错判（原本正确）':<14}{'':>14}{cmp['newly_wrong']:>22}")
+    lines.append(f"  {'新增正确（原本错判）':<14}{'':>14}{cmp['newly_right']:>22}")
     return "\n".join(lines)
 
 
@@ -156,11 +160,11 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
     train_df, test_df = training_rows(corpus, cases)
     known = set(corpus["text"].map(duplicate_key)) | set(cases["text"].map(duplicate_key))
     background = read_background(listings_path, text_column, encoding, known,
-                                 progress=lambda n: notify(f"read {n:,} rows of {listings_path}"))
+                                 progress=lambda n: notify(f"已读入 {listings_path} 的 {n:,} 行"))
     for w in background.warnings:
-        notify(f"warning: {w}")
-    notify(f"{len(background.texts):,} distinct background texts"
-           + (f" (sampled from more, cap {SAMPLE_CAP:,})" if background.sampled else ""))
+        notify(f"注意：{w}")
+    notify(f"不重复的背景文本 {len(background.texts):,} 条"
+           + (f"（从更多文本中抽样，上限 {SAMPLE_CAP:,}）" if background.sampled else ""))
     ensure_builtin_model(store.root, corpus_path, notify=notify)
     current = load_scorer(store.root)
     model, threshold, table, rounds, cv = adapt(train_df, background.texts, current.threshold, notify=notify)

@@ -101,15 +101,14 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
     def score(request: ScoreRequest):
         """Score ads: {"texts": [...]} -> {"results": [...]}, in input order."""
         if len(request.texts) > MAX_TEXTS:
-            raise HTTPException(413, f"at most {MAX_TEXTS} texts per request; send the rest in further requests "
-                                     "or upload a file")
+            raise HTTPException(413, f"每次请求最多 {MAX_TEXTS} 条；其余的请分批发送，或上传文件")
         return {"results": [r.to_dict() for r in screener.score_ads(request.texts)]}
 
     @app.post("/api/cases")
     def record_case(request: VerdictRequest):
         """Record an inspector's verdict in the new-cases file for `train.py add`."""
         if not request.text.strip():
-            raise HTTPException(422, "the ad is empty")
+            raise HTTPException(422, "广告内容为空")
         return {"pending_cases": pending.record(request.text, request.label, request.who),
                 "file": str(pending_path)}
 
@@ -118,8 +117,7 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         """Upload a CSV/TSV/XLSX/JSONL/text file; screening runs in the background (poll the job)."""
         suffix = Path(file.filename or "").suffix.lower()
         if suffix not in UPLOAD_FORMATS:
-            raise HTTPException(415, f"cannot screen {file.filename!r}: upload a .csv, .tsv, .txt, .xlsx or .jsonl "
-                                     "file")
+            raise HTTPException(415, f"无法筛查 {file.filename!r}：请上传 .csv、.tsv、.txt、.xlsx 或 .jsonl 文件")
         job_id = uuid.uuid4().hex[:12]
         folder = work / job_id
         folder.mkdir(parents=True)
@@ -131,8 +129,8 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
                 if size > MAX_UPLOAD_BYTES:
                     out.close()
                     shutil.rmtree(folder, ignore_errors=True)
-                    raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
-                                             "screen it with `python predict.py --input FILE`")
+                    raise HTTPException(413, f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB；"
+                                             "请用 `python predict.py --input 文件` 筛查")
                 out.write(block)
         stem = Path(file.filename).stem or "listings"
         job = Job(job_id, file.filename, folder, folder / f"{stem}_screened{UPLOAD_FORMATS[suffix]}")
@@ -145,14 +143,14 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         """Progress of a screening job; when done, the summary, histogram and flagged rows."""
         job = screen_jobs.get(job_id)
         if job is None:
-            raise HTTPException(404, "no such screening job")
+            raise HTTPException(404, "没有这个筛查任务")
         return {"job": job.id, "name": job.name, "status": job.status, "rows_done": job.rows_done,
                 "error": job.error, **job.summary}
 
     def finished(job_id: str) -> Job:
         job = screen_jobs.get(job_id)
         if job is None or job.status != "done":
-            raise HTTPException(404, "no finished screening job with that id")
+            raise HTTPException(404, "没有这个已完成的筛查任务")
         return job
 
     @app.get("/api/screen/{job_id}/download")
@@ -189,6 +187,6 @@ def _run_job(job: Job, source: Path, screener: Scorer, models_dir: Path, jobs: i
     except ScreenerError as e:
         job.error, job.status = str(e), "failed"
     except Exception as e:  # a broken upload must not stop the server
-        job.error, job.status = f"the file could not be screened ({type(e).__name__}: {e})", "failed"
+        job.error, job.status = f"文件无法筛查（{type(e).__name__}: {e}）", "failed"
     finally:
         source.unlink(missing_ok=True)
