@@ -67,8 +67,9 @@ def test_bad_rows_are_listed_and_nothing_changes(setup, tmp_path):
     assert snapshot(models) == before and not cases.exists()
 
 
-def test_add_makes_a_new_version_with_metrics_and_skips_duplicates(setup, tmp_path):
+def test_add_makes_a_new_version_with_metrics_and_skips_duplicates(setup, small_corpus, tmp_path):
     models, cases, args = setup
+    args = [*args, "--data", str(small_corpus)]  # the candidate trains on a slice: the steps are under test
     first = write_cases(tmp_path / "new.csv", GOOD)
     result = run(["add", first, *args, "--force"])
     assert result.exit_code == 0, result.output
@@ -78,7 +79,7 @@ def test_add_makes_a_new_version_with_metrics_and_skips_duplicates(setup, tmp_pa
     assert store.current() == "v2"
     meta = store.read_metadata("v2")
     assert meta["kind"] == "add" and meta["parent"] == "default" and meta["data"]["cases"]["added"] == 4
-    assert meta["comparison"]["candidate"]["f1"] > 0.9
+    assert meta["comparison"]["candidate"]["f1"] > 0.8  # trained on a 900-ad slice
     stored = pd.read_csv(cases)
     assert len(stored) == 4 and stored["who"].fillna("").tolist()[0] == "张三"
     assert set(stored["split"]) <= {"train", "test"}
@@ -90,10 +91,11 @@ def test_add_makes_a_new_version_with_metrics_and_skips_duplicates(setup, tmp_pa
     assert result.exit_code == 0 and "当前模型：default（原为 v2）" in result.output
 
 
-def test_worse_candidate_is_refused_then_forced(setup, tmp_path):
+def test_worse_candidate_is_refused_then_forced(setup, small_corpus, tmp_path):
     models, cases, args = setup
-    ads = pd.read_csv(DEFAULT_DATA)
-    wrong = ads[(ads["split"] == "train") & (ads["label"] == 1)].head(400).copy()
+    args = [*args, "--data", str(small_corpus)]
+    ads = pd.read_csv(small_corpus)
+    wrong = ads[(ads["split"] == "train") & (ads["label"] == 1)].head(150).copy()
     wrong["label"] = 0  # deliberately mislabelled: schemes called normal
     path = write_cases(tmp_path / "wrong.csv", wrong[["text", "label"]].to_dict(orient="records"))
     before = snapshot(models)
