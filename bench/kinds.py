@@ -21,13 +21,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_data import sms_normal  # noqa: E402
+from real_data import builtin_scorer, sms_normal  # noqa: E402
 
 from features.redflags import find_red_flags  # noqa: E402
-from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
+from screener.config import DEFAULT_DATA  # noqa: E402
 from screener.corpus import ORDINARY_CATEGORIES  # noqa: E402
-from screener.scoring import load_scorer  # noqa: E402
-from screener.training import ensure_builtin_model  # noqa: E402
 
 # Phrases whose words look like a red flag but are not one, with the flag a careless rule would raise.
 MISLEADING = (
@@ -72,9 +70,7 @@ def kind_rows(scores: np.ndarray, test: pd.DataFrame, threshold: float, sms_flag
 @click.command()
 @click.option("--models-dir", type=click.Path(file_okay=False), default=None)
 def main(models_dir):
-    models_dir = models_dir or default_models_dir()
-    ensure_builtin_model(models_dir, DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
-    scorer = load_scorer(models_dir)
+    scorer = builtin_scorer(models_dir)
     ads = pd.read_csv(DEFAULT_DATA, keep_default_na=False)
     test = ads[ads["split"] == "test"].reset_index(drop=True)
     sms = float(np.mean(scorer.scores(sms_normal()["text"].astype(str)) >= scorer.threshold))

@@ -16,11 +16,9 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, precision_score, recall_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_data import MEASURED, READ, fbs_halves, sms_normal  # noqa: E402
+from real_data import builtin_scorer, MEASURED, READ, fbs_halves, sms_normal  # noqa: E402
 
-from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
-from screener.scoring import load_scorer  # noqa: E402
-from screener.training import ensure_builtin_model  # noqa: E402
+from screener.config import DEFAULT_DATA  # noqa: E402
 
 REPORT_CATEGORIES = ("news",)
 
@@ -50,11 +48,8 @@ def measure(scorer) -> dict:
 
 @click.command()
 @click.option("--models-dir", type=click.Path(file_okay=False), default=None)
-@click.option("--model", "version", default=None)
-def main(models_dir, version):
-    models_dir = models_dir or default_models_dir()
-    ensure_builtin_model(models_dir, DEFAULT_DATA, version, notify=lambda m: print(m, file=sys.stderr))
-    scorer = load_scorer(models_dir, version)
+def main(models_dir):
+    scorer = builtin_scorer(models_dir)
     figures = measure(scorer)
     print(f"model {scorer.version}, threshold {scorer.threshold:.3f}")
     for half in (MEASURED, READ):

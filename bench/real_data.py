@@ -62,6 +62,17 @@ def sms_normal(path: Path = REAL / "sms_normal.csv") -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def builtin_scorer(models_dir=None):
+    """The current model of a models folder (the built-in one, built if missing), for the bench scripts."""
+    from screener.config import DEFAULT_DATA, default_models_dir
+    from screener.scoring import load_scorer
+    from screener.training import ensure_builtin_model
+
+    models_dir = models_dir or default_models_dir()
+    ensure_builtin_model(models_dir, DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
+    return load_scorer(models_dir)
+
+
 if __name__ == "__main__":
     halves = fbs_halves()
     print(halves.groupby(["half", "label"]).size().unstack())

@@ -28,12 +28,10 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_data import MEASURED, fbs_halves  # noqa: E402
+from real_data import builtin_scorer, MEASURED, fbs_halves  # noqa: E402
 
 from features.variants import KEY_WORDS, _decompositions, is_common  # noqa: E402
-from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
-from screener.scoring import load_scorer  # noqa: E402
-from screener.training import ensure_builtin_model  # noqa: E402
+from screener.config import DEFAULT_DATA  # noqa: E402
 
 SEED = 20261129
 SYMBOLS = "·/|*-~_"
@@ -131,9 +129,7 @@ def figures(scorer, texts, labels) -> tuple[float, float]:
 @click.command()
 @click.option("--models-dir", type=click.Path(file_okay=False), default=None)
 def main(models_dir):
-    models_dir = models_dir or default_models_dir()
-    ensure_builtin_model(models_dir, DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
-    scorer = load_scorer(models_dir)
+    scorer = builtin_scorer(models_dir)
     ads = pd.read_csv(DEFAULT_DATA)
     test = ads[ads["split"] == "test"]
     fbs = fbs_halves()

@@ -19,21 +19,17 @@ from sklearn.metrics import classification_report, f1_score
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from real_data import READ, fbs_halves  # noqa: E402
+from real_data import builtin_scorer, READ, fbs_halves  # noqa: E402
 
-from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
+from screener.config import DEFAULT_DATA  # noqa: E402
 from screener.corpus import SUSPICIOUS_CATEGORIES  # noqa: E402
-from screener.scoring import load_scorer  # noqa: E402
-from screener.training import ensure_builtin_model  # noqa: E402
 
 
 @click.command()
 @click.option("--models-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--report", is_flag=True, help="Also print per-scheme precision and recall on the corpus.")
 def main(models_dir, report):
-    models_dir = models_dir or default_models_dir()
-    ensure_builtin_model(models_dir, DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
-    scorer = load_scorer(models_dir)
+    scorer = builtin_scorer(models_dir)
     ads = pd.read_csv(DEFAULT_DATA, keep_default_na=False)
     test = ads[(ads["split"] == "test") & (ads["label"] == 1) & ads["category"].isin(SUSPICIOUS_CATEGORIES)]
     X = scorer._features.transform(scorer._reader.transform(test["text"].tolist()))

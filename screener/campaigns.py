@@ -9,6 +9,7 @@ the number of distinct flagged templates, not with the rows screened.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from features.normalise import clean, model_text
 from .scoring import HIGH, LOW, MEDIUM, Result
 
 SHINGLE = 4
-NUM_PERM = 64
+NUM_PERM = 32
 LSH_THRESHOLD = 0.5        # estimated Jaccard of canonical 4-grams at which two texts are one template
 LEVEL_ORDER = {HIGH: 2, MEDIUM: 1, LOW: 0}
 # Links and account numbers are shared by unrelated senders (short-link services, collection accounts).
@@ -58,6 +59,11 @@ def template_key(text: str) -> str:
     return model_text(clean(text).text).replace(" ", "")
 
 
+def _digest(key: str) -> bytes:
+    """Eight bytes stand for a template in the indexes, so memory does not grow with the texts' length."""
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+
+
 def _minhash(key: str) -> MinHash:
     m = MinHash(num_perm=NUM_PERM, seed=1)
     grams = {key[i:i + SHINGLE] for i in range(max(len(key) - SHINGLE + 1, 1))}
@@ -70,13 +76,14 @@ class CampaignGrouper:
 
     def __init__(self, threshold: float = LSH_THRESHOLD):
         self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self.by_template: dict[str, str] = {}
+        self.by_template: dict[bytes, str] = {}
         self.by_contact: dict[str, str] = {}
         self.campaigns: dict[str, Campaign] = {}
 
     def assign(self, row: int, text: str, result: Result, date=None, source=None, region=None) -> str:
         key = template_key(text)
-        campaign_id = self.by_template.get(key)
+        digest = _digest(key)
+        campaign_id = self.by_template.get(digest)
         contacts = [c.label for c in result.contacts if GROUPING_CONTACTS(c)]
         if campaign_id is None:
             known = [self.by_contact[c] for c in contacts if c in self.by_contact]
@@ -84,8 +91,8 @@ class CampaignGrouper:
             similar = [self.by_template[k] for k in self.lsh.query(minhash)]
             matches = known + similar
             campaign_id = min(matches) if matches else f"C{len(self.campaigns) + 1:05d}"
-            self.by_template[key] = campaign_id
-            self.lsh.insert(key, minhash)
+            self.by_template[digest] = campaign_id
+            self.lsh.insert(digest, minhash)
         for c in contacts:
             self.by_contact.setdefault(c, campaign_id)
         self._record(self.campaigns.setdefault(campaign_id, Campaign(campaign_id)), row, text, result, date, source,

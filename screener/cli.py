@@ -31,8 +31,8 @@ def notify(message: str) -> None:
     click.echo(message, err=True)
 
 
-class ScreenerCommand(click.Command):
-    """A command whose library errors become a message on stderr and exit code 1."""
+class _LibraryErrorsAsMessages:
+    """The library's errors become a message on stderr and exit code 1."""
 
     def invoke(self, ctx):
         try:
@@ -41,9 +41,9 @@ class ScreenerCommand(click.Command):
             raise ScreenerClickException(str(e)) from None
 
 
-class ScreenerGroup(click.Group):
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ScreenerError as e:
-            raise ScreenerClickException(str(e)) from None
+class ScreenerCommand(_LibraryErrorsAsMessages, click.Command):
+    pass
+
+
+class ScreenerGroup(_LibraryErrorsAsMessages, click.Group):
+    pass
