@@ -25,7 +25,7 @@ from .tables import (DATE_COLUMN_NAMES, REGION_COLUMN_NAMES, SOURCE_COLUMN_NAMES
 
 CHUNK_ROWS = 20_000
 WORKER_BATCH = 2_000
-CACHE_LIMIT = 20_000  # results of distinct texts kept to score repeats once; bounded for memory
+CACHE_LIMIT = 50_000
 IN_PROCESS_BELOW = 5_000  # rows; fewer are scored without starting workers
 
 
