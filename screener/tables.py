@@ -256,22 +256,16 @@ def _looks_like_text(values) -> bool:
 def resolve_text_column(frame: pd.DataFrame, requested: str | None, source_name: str) -> str:
     """The column holding the ads: the one asked for, a conventional name, or the only text-like one."""
     columns = [str(c) for c in frame.columns]
-    listed = ", ".join(columns) if columns else "(none)"
-    if requested:
-        if requested in columns:
-            return requested
-        raise InputError(f"{source_name} 中没有列 {requested!r}；现有的列：{listed}")
-    if len(columns) == 1:
+    if len(columns) == 1 and not requested:
         return columns[0]
-    lower = {c.lower().strip(): c for c in columns}
-    for name in TEXT_COLUMN_NAMES:
-        if name in lower:
-            return lower[name]
+    found = find_column(frame, requested, TEXT_COLUMN_NAMES, source_name)
+    if found:
+        return found
     text_like = [c for c in columns if _looks_like_text(frame[c].head(200).tolist())]
     if len(text_like) == 1:
         return text_like[0]
     raise InputError(f"无法判断 {source_name} 的哪一列是广告内容；请用 --text-column 指定。"
-                     f"现有的列：{listed}")
+                     f"现有的列：{', '.join(columns) if columns else '（无）'}")
 
 
 DATE_COLUMN_NAMES = ("日期", "时间", "发布时间", "发送时间", "采集时间", "date", "time", "datetime")
