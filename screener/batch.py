@@ -135,8 +135,8 @@ def _prepare(frame: pd.DataFrame, column: str, cache: dict):
     for value in frame[column].tolist():
         try:
             text, _ = check_text(value)
-        except InputError:
-            prepared.append(("error", _row_error(value)))
+        except InputError as e:
+            prepared.append(("error", _row_error(value, e)))
             continue
         prepared.append(("text", text))
         if text not in cache and text not in seen:
@@ -145,8 +145,10 @@ def _prepare(frame: pd.DataFrame, column: str, cache: dict):
     return prepared, todo
 
 
-def _row_error(value) -> str:
-    if isinstance(value, str) or value is None or (isinstance(value, float) and value != value):
+def _row_error(value, error: InputError) -> str:
+    if isinstance(value, str):
+        return str(error)
+    if value is None or (isinstance(value, float) and value != value):
         return "文本为空"
     return f"不是文本（{type(value).__name__}: {value!r}）"[:200]
 

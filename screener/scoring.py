@@ -20,6 +20,7 @@ from .config import HIGH_LEVEL_FLOOR, MAX_CHARS
 from .corpus import OTHER_SCHEME, SCHEME_NAMES
 from .errors import InputError
 from .store import ModelStore
+from .tables import LONE_SURROGATE
 
 TOP_TERMS = 6
 SCHEME_MIN_CONFIDENCE = 0.35  # below this the scheme is reported as "other"
@@ -118,6 +119,8 @@ def check_text(text) -> tuple[str, list[str]]:
         raise InputError(f"不是文本（{type(text).__name__}）")
     if not text.strip():
         raise InputError("广告内容为空")
+    if LONE_SURROGATE.search(text):
+        raise InputError("广告含有无效字符（孤立的代理码位，文本在导出时已损坏），无法评分；请检查原始数据的编码")
     warnings = []
     if len(text) > MAX_CHARS:
         warnings.append(f"广告长 {len(text):,} 字，只对前 {MAX_CHARS:,} 字评分")

@@ -295,6 +295,12 @@ def output_format(path: str | None) -> str:
 
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a character: no encoding can write it
+
+
+def writable_text(text: str) -> str:
+    """Text any encoding can write: half characters (lone surrogates) become U+FFFD."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def safe_cell(value):
@@ -303,7 +309,7 @@ def safe_cell(value):
     if isinstance(value, (list, dict)):
         value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str):
-        value = _ILLEGAL_XLSX.sub("", value)
+        value = _ILLEGAL_XLSX.sub("", writable_text(value))
         if value.startswith(_FORMULA_START):
             return "'" + value
     return value
@@ -325,7 +331,7 @@ class TableWriter:
                                         lineterminator="\n")
         elif self.fmt == "jsonl":
             for record in frame.to_dict(orient="records"):
-                self.stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+                self.stream.write(writable_text(json.dumps(record, ensure_ascii=False, default=str)) + "\n")
         else:
             if self.rows + len(frame) > XLSX_MAX_ROWS:
                 raise InputError(f"一个 Excel 工作表最多 {XLSX_MAX_ROWS:,} 行；这么大的文件请输出为 .csv 或 .jsonl")

@@ -210,3 +210,16 @@ def test_killed_worker_leaves_no_output(models_dir, tmp_path):
     assert "一个工作进程意外停止" in stderr.decode()
     assert not out.exists()
     assert list(tmp_path.glob(".long_out.csv.*")) == []
+
+
+def test_a_broken_character_fails_only_its_own_row(models_dir, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "保本保息\\ud800年化18%"}\n{"text": "今日鸡蛋特价，回T退订"}\n', encoding="utf-8")
+    for name in ("out.csv", "out.jsonl", "out.xlsx"):
+        out = tmp_path / name
+        result = run(["--input", str(src), "-o", str(out), "-q"])
+        assert result.exit_code == 0, result.output
+        df = (pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False) if name.endswith(".csv") else
+              pd.read_json(out, lines=True) if name.endswith(".jsonl") else pd.read_excel(out, keep_default_na=False))
+        assert len(df) == 2 and "无效字符" in df["error"][0] and df["error"][1] == ""
+        assert df["text"][0] == "保本保息\ufffd年化18%"

@@ -118,3 +118,15 @@ def test_serve_refuses_a_public_address_without_the_flag():
     result = CliRunner().invoke(serve.main, ["--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "如确需如此，请加上 --allow-remote" in result.output
+
+
+def test_a_broken_character_fails_only_its_own_text(client):
+    # JSON may carry half a character as an escape; the client library cannot send it as text
+    body = '{"texts": ["保本保息\\ud800年化18%%", "%s"]}' % NORMAL
+    resp = client.post("/api/score", content=body.encode(), headers={"Content-Type": "application/json"})
+    assert resp.status_code == 200
+    first, second = resp.json()["results"]
+    assert "无效字符" in first["error"] and second["flagged"] is False
+    resp = client.post("/api/cases", content='{"text": "保本\\ud800保息", "label": 1}'.encode(),
+                       headers={"Content-Type": "application/json"})
+    assert resp.status_code == 422 and "无效字符" in resp.json()["detail"]

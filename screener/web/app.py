@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import ScreenerError
 from ..files import atomic_file, now_iso
-from ..scoring import Scorer
+from ..scoring import LONE_SURROGATE, Scorer
 
 MAX_TEXTS = 1_000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -109,6 +109,8 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         """Record an inspector's verdict in the new-cases file for `train.py add`."""
         if not request.text.strip():
             raise HTTPException(422, "广告内容为空")
+        if LONE_SURROGATE.search(request.text):
+            raise HTTPException(422, "广告含有无效字符（孤立的代理码位），无法记录")
         return {"pending_cases": pending.record(request.text, request.label, request.who),
                 "file": str(pending_path)}
 
