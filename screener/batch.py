@@ -146,9 +146,9 @@ def _prepare(frame: pd.DataFrame, column: str, cache: dict):
 
 
 def _row_error(value, error: InputError) -> str:
-    if isinstance(value, str):
+    if isinstance(value, str) and value.strip():
         return str(error)
-    if value is None or (isinstance(value, float) and value != value):
+    if isinstance(value, str) or value is None or (isinstance(value, float) and value != value):
         return "文本为空"
     return f"不是文本（{type(value).__name__}: {value!r}）"[:200]
 
