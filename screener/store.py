@@ -141,9 +141,9 @@ class ModelStore:
         except (json.JSONDecodeError, AttributeError):
             raise ModelError(f"{f} 已损坏；请删除它，并对每个信任的模型运行 `python train.py trust`")
 
-    def trust(self, digest: str) -> None:
+    def trust(self, *digests: str) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() | {digest})})
+        write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() | set(digests))})
 
     # --- save and load --------------------------------------------------
     def save(self, pipeline, metadata: dict, version: str, replace: bool = False, parts: dict | None = None) -> Path:
@@ -166,8 +166,7 @@ class ModelStore:
             meta = {"format_version": FORMAT_VERSION, "version": version, "created_at": now_iso(),
                     "libraries": library_versions(), **metadata, "files": files}
             write_json_atomic(staging / METADATA_FILE, meta)
-            for digest in files.values():
-                self.trust(digest)
+            self.trust(*files.values())
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{version}.old.", dir=self.root))
                 os.replace(target, old / version)
@@ -272,6 +271,5 @@ def trust_model_dir(store: ModelStore, directory: Path) -> str:
     for name, expected in (meta.get("files") or {}).items():
         if name != MODEL_FILE and (not (Path(directory) / name).is_file() or sha256_file(Path(directory) / name) != expected):
             raise ModelError(f"{Path(directory) / name} 与元数据中的 sha256 不符，拒绝信任")
-    for value in (meta.get("files") or {}).values():
-        store.trust(value)
+    store.trust(*(meta.get("files") or {}).values())
     return digest
