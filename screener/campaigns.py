@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datasketch import MinHash, MinHashLSH
 
 from features.contacts import ACCOUNT_KIND, URL_KIND
-from features.normalise import clean, model_text
 
 from .scoring import HIGH, LOW, MEDIUM, Result
 
@@ -54,11 +53,6 @@ class Campaign:
         return self.schemes.most_common(1)[0][0] if self.schemes else "other"
 
 
-def template_key(text: str) -> str:
-    """What two sends of one template share: the canonical text without spaces."""
-    return model_text(clean(text).text).replace(" ", "")
-
-
 def _digest(key: str) -> bytes:
     """Eight bytes stand for a template in the indexes, so memory does not grow with the texts' length."""
     return hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
@@ -81,7 +75,7 @@ class CampaignGrouper:
         self.campaigns: dict[str, Campaign] = {}
 
     def assign(self, row: int, text: str, result: Result, date=None, source=None, region=None) -> str:
-        key = template_key(text)
+        key = result.template  # what two sends of one template share, computed when the ad was read
         digest = _digest(key)
         campaign_id = self.by_template.get(digest)
         contacts = [c.label for c in result.contacts if GROUPING_CONTACTS(c)]

@@ -70,6 +70,7 @@ class Result:
     contacts: list[Contact] = field(default_factory=list)
     scheme: str | None = None          # for flagged ads: a scheme of the guide, or "other"
     scheme_confidence: float | None = None
+    template: str | None = None        # for flagged ads: the canonical text campaigns are grouped by
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -173,12 +174,14 @@ class Scorer:
             score = round(float(scores[i]), 6)
             row = slice(X.indptr[i], X.indptr[i + 1])
             scheme, confidence = schemes.get(i, (None, None))
+            flagged = bool(score >= self.threshold)
             results.append(Result(
-                score=score, level=self.levels.level(score), flagged=bool(score >= self.threshold),
+                score=score, level=self.levels.level(score), flagged=flagged,
                 threshold=self.threshold, red_flags=ad.red_flags,
                 warning_context=[h.evidence for h in ad.warnings],
                 top_terms=self._top_terms(X.indices[row], X.data[row], top_terms), model=self.version,
-                contacts=ad.contacts, scheme=scheme, scheme_confidence=confidence))
+                contacts=ad.contacts, scheme=scheme, scheme_confidence=confidence,
+                template=ad.model_text.replace(" ", "") if flagged else None))
         return results
 
     def _schemes(self, X, flagged: np.ndarray) -> dict[int, tuple[str, float]]:
