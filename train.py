@@ -8,8 +8,9 @@ import click
 
 from screener.cli import (CONTEXT, ScreenerClickException, ScreenerGroup, encoding_option, model_option, models_dir_option, notify,
                           text_column_option)
-from screener.config import DEFAULT_CASES, DEFAULT_DATA, THRESHOLD_FLOOR
-from screener.retrain.promotion import ADAPT_F1_TOLERANCE, F1_TOLERANCE, ROC_AUC_TOLERANCE
+from screener.config import DEFAULT_CASES, DEFAULT_DATA, DEFAULT_PENDING, THRESHOLD_FLOOR
+from screener.retrain.promotion import ADAPT_F1_TOLERANCE, CASE_WEIGHT, F1_TOLERANCE, ROC_AUC_TOLERANCE
+from screener.retrain.review import DEFAULT_BUDGET, DEFAULT_OUTPUT
 from screener.store import DEFAULT_VERSION, ModelStore
 
 data_option = click.option("--data", type=click.Path(dir_okay=False), default=str(DEFAULT_DATA), show_default=True,
@@ -116,13 +117,15 @@ def evaluate(file, text_column, label_column, encoding, model_version, as_json, 
 @data_option
 @click.option("--prefer-new", is_flag=True, help="Where a text is already labelled the other way, take the new label.")
 @click.option("--force", is_flag=True, help="Promote the candidate even if it does worse than the current model.")
+@click.option("--case-weight", type=click.FloatRange(min=0, min_open=True), default=CASE_WEIGHT, show_default=True,
+              help="How many authored texts one case counts for in training.")
 @encoding_option
 @models_dir_option
-def add(cases_file, cases_path, data, prefer_new, force, encoding, models_dir):
+def add(cases_file, cases_path, data, prefer_new, force, case_weight, encoding, models_dir):
     from screener.retrain.promotion import add_cases
 
     result = add_cases(cases_file, corpus_path=Path(data), cases_path=Path(cases_path), store=ModelStore(models_dir),
-                       prefer_new=prefer_new, force=force, encoding=encoding, notify=notify)
+                       prefer_new=prefer_new, force=force, encoding=encoding, case_weight=case_weight, notify=notify)
     if not result["added"]:
         click.echo(f"没有新案例可添加：{result['duplicates']} 条已存在")
         return
@@ -169,6 +172,56 @@ def adapt(listings_file, text_column, encoding, cases_path, data, force, models_
     click.echo(f"待核查线索（留出的文本，可能性高的在前）：{result['set_aside_file']}")
     for _, lead in result["leads"].head(5).iterrows():
         click.echo(f"  {round(lead['score'] * 100):>3}  {lead['text'][:60]}")
+
+
+@cli.command(help=f"""Choose the ads of your stream that inspectors should label first.
+
+    LISTINGS_FILE is any file batch screening reads (CSV/TSV/XLSX/JSONL/text, GBK or UTF-8),
+    typically the export you screen every week. The queue mixes likely leads, ads the model
+    is unsure about, and ads with red flags it scores low (a kind it may not know); near-identical
+    ads are asked once, and texts already labelled (corpus, cases, pending verdicts) never. FILE
+    (format by extension) is in the format `train.py add` reads: fill in the label column
+    (1 可疑 / 0 正常; leave empty rows out) and run `python train.py add FILE`.
+
+    \b
+    Example:
+      python train.py review weekly_export.xlsx --budget 100 --output review_queue.xlsx
+    """)
+@click.argument("listings_file", type=click.Path(dir_okay=False, allow_dash=True))
+@text_column_option
+@encoding_option
+@click.option("--budget", type=click.IntRange(min=1), default=DEFAULT_BUDGET, show_default=True,
+              help="How many ads to ask about.")
+@click.option("--output", "output", type=click.Path(dir_okay=False), default=DEFAULT_OUTPUT, show_default=True,
+              help="Where to write the queue (.xlsx, .csv, .tsv or .jsonl).")
+@cases_option
+@click.option("--pending", "pending_path", type=click.Path(dir_okay=False), default=str(DEFAULT_PENDING),
+              show_default=True, help="Verdicts recorded on the web page, not yet added (also left out).")
+@data_option
+@model_option
+@models_dir_option
+def review(listings_file, text_column, encoding, budget, output, cases_path, pending_path, data, model_version,
+           models_dir):
+    from screener.retrain.promotion import review_stream
+    from screener.tables import check_writable, open_table_writer, output_format
+
+    fmt = output_format(output)
+    check_writable(output)
+    queue = review_stream(listings_file, corpus_path=Path(data), cases_path=Path(cases_path),
+                          pending_path=Path(pending_path), store=ModelStore(models_dir), text_column=text_column,
+                          encoding=encoding, budget=budget, model_version=model_version, notify=notify)
+    with open_table_writer(output, fmt) as writer:
+        writer.write(queue.table)
+    stream = queue.stream
+    for w in stream.warnings:
+        notify(f"注意：{w}")
+    sampled = f"（抽样 {len(stream.texts):,} 条）" if stream.sampled else ""
+    click.echo(f"{stream.file}：读入 {stream.rows_read:,} 行，已标注 {stream.rows_known:,} 行，"
+               f"未标注的近似重复组 {queue.groups - queue.excluded_groups:,} 个{sampled}")
+    counts = queue.table["reason"].value_counts()
+    click.echo(f"复核队列 {len(queue.table)} 条：" + "，".join(f"{r} {n}" for r, n in counts.items()))
+    click.echo(f"已写入 {output}；在 label 列填 1（可疑）或 0（正常），删去未判断的行，然后运行 "
+               f"`python train.py add {output}`")
 
 
 @cli.command(name="models")

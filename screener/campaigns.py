@@ -58,7 +58,8 @@ def _digest(key: str) -> bytes:
     return hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
 
 
-def _minhash(key: str) -> MinHash:
+def template_minhash(key: str) -> MinHash:
+    """The MinHash of a canonical text's character 4-grams."""
     m = MinHash(num_perm=NUM_PERM, seed=1)
     grams = {key[i:i + SHINGLE] for i in range(max(len(key) - SHINGLE + 1, 1))}
     m.update_batch([g.encode("utf-8") for g in grams])
@@ -81,7 +82,7 @@ class CampaignGrouper:
         contacts = [c.label for c in result.contacts if GROUPING_CONTACTS(c)]
         if campaign_id is None:
             known = [self.by_contact[c] for c in contacts if c in self.by_contact]
-            minhash = _minhash(key)
+            minhash = template_minhash(key)
             similar = [self.by_template[k] for k in self.lsh.query(minhash)]
             matches = known + similar
             campaign_id = min(matches) if matches else f"C{len(self.campaigns) + 1:05d}"

@@ -161,8 +161,11 @@ class Scorer:
         """Probabilities only, the fast path."""
         return self.model.predict_proba(list(texts))[:, 1]
 
-    def analyse(self, texts, top_terms: int = TOP_TERMS) -> list[Result]:
-        """Full results for texts already checked by ``check_text``: one pass over each ad."""
+    def analyse(self, texts, top_terms: int = TOP_TERMS, all_templates: bool = False) -> list[Result]:
+        """Full results for texts already checked by ``check_text``: one pass over each ad.
+
+        The canonical text (``template``) is kept for flagged ads, or for all with ``all_templates``.
+        """
         if not texts:
             return []
         ads = self._reader.transform(texts)
@@ -181,7 +184,7 @@ class Scorer:
                 warning_context=[h.evidence for h in ad.warnings],
                 top_terms=self._top_terms(X.indices[row], X.data[row], top_terms), model=self.version,
                 contacts=ad.contacts, scheme=scheme, scheme_confidence=confidence,
-                template=ad.model_text.replace(" ", "") if flagged else None))
+                template=ad.model_text.replace(" ", "") if flagged or all_templates else None))
         return results
 
     def _schemes(self, X, flagged: np.ndarray) -> dict[int, tuple[str, float]]:

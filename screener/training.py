@@ -70,12 +70,37 @@ def best_f1_threshold(y_true, scores, floor: float = THRESHOLD_FLOOR, prevalence
     return float(thresholds[allowed][np.argmax(f1[allowed])])
 
 
-def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5, weights=None) -> np.ndarray:
-    """Out-of-fold scores; folds keep groups (variants of one text) together."""
+def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5, weights=None,
+                           background=(), background_weight: float = 0.0) -> np.ndarray:
+    """Out-of-fold scores; folds keep groups (variants of one text) together.
+
+    ``background`` texts (an office's unlabelled stream) are in every fold's training as
+    normal examples of weight ``background_weight`` and are never scored.
+    """
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=params.get("random_state", 0))
-    fit_params = {} if weights is None else {"clf__sample_weight": np.asarray(weights)}
-    return cross_val_predict(build_pipeline(**params), np.asarray(texts, dtype=object), np.asarray(labels),
-                             groups=groups, cv=splitter, method="predict_proba", params=fit_params)[:, 1]
+    texts = np.asarray(list(texts), dtype=object)
+    labels = np.asarray(labels, dtype=int)
+    if not len(background):
+        fit_params = {} if weights is None else {"clf__sample_weight": np.asarray(weights, dtype=float)}
+        return cross_val_predict(build_pipeline(**params), texts, labels, groups=groups, cv=splitter,
+                                 method="predict_proba", params=fit_params)[:, 1]
+    weights = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=float)
+    scores = np.zeros(len(texts))
+    for train_rows, held_rows in splitter.split(texts, labels, groups):
+        model = fit_pipeline(texts[train_rows], labels[train_rows], weights[train_rows], params, background,
+                             background_weight)
+        scores[held_rows] = model.predict_proba(texts[held_rows].tolist())[:, 1]
+    return scores
+
+
+def fit_pipeline(texts, labels, weights, params: dict, background=(), background_weight: float = 0.0):
+    """One pipeline fitted on weighted texts, with the background as weighted normal examples."""
+    texts = list(texts) + list(background)
+    labels = np.concatenate([np.asarray(labels, dtype=int), np.zeros(len(background), dtype=int)])
+    weights = np.concatenate([np.asarray(weights, dtype=float), np.full(len(background), background_weight)])
+    pipeline = build_pipeline(**params)
+    pipeline.fit(texts, labels, clf__sample_weight=weights)
+    return pipeline
 
 
 def with_threshold(pipeline, threshold: float) -> FixedThresholdClassifier:
@@ -83,16 +108,21 @@ def with_threshold(pipeline, threshold: float) -> FixedThresholdClassifier:
     return FixedThresholdClassifier(pipeline, threshold=threshold, response_method="predict_proba")
 
 
-def train(train_df: pd.DataFrame, params: dict | None = None):
-    """Fit a pipeline on text/label rows; returns (thresholded model, cv metrics)."""
+def train(train_df: pd.DataFrame, params: dict | None = None, background=(), background_weight: float = 0.0):
+    """Fit a pipeline on text/label rows; returns (thresholded model, cv metrics).
+
+    A ``weight`` column, where present, weights rows (cases count more than authored texts);
+    ``background`` is an office's unlabelled stream, normal with ``background_weight``.
+    """
     params = {**DEFAULT_PARAMS, **(params or {})}
     if train_df["label"].nunique() < 2:
         raise DataError("训练需要同时有可疑（1）和正常（0）的样本")
     groups = train_df["group"] if "group" in train_df else np.arange(len(train_df))
-    cv = cross_validated_scores(train_df["text"], train_df["label"], groups, params)
+    weights = train_df["weight"].astype(float).to_numpy() if "weight" in train_df else np.ones(len(train_df))
+    cv = cross_validated_scores(train_df["text"], train_df["label"], groups, params, weights=weights,
+                                background=background, background_weight=background_weight)
     threshold = best_f1_threshold(train_df["label"], cv)
-    pipeline = build_pipeline(**params)
-    pipeline.fit(train_df["text"].tolist(), train_df["label"].astype(int).to_numpy())
+    pipeline = fit_pipeline(train_df["text"], train_df["label"], weights, params, background, background_weight)
     return with_threshold(pipeline, threshold), metrics(train_df["label"], cv, threshold)
 
 
@@ -135,19 +165,22 @@ def model_metadata(kind: str, params: dict, data: dict, threshold: float, thresh
 
 def fit_and_save(train_df: pd.DataFrame, test_df: pd.DataFrame, store: ModelStore, version: str, data_info: dict,
                  params: dict | None = None, notify=None, extra_metadata: dict | None = None,
-                 make_current: bool = True, kind: str = "fit") -> dict:
-    """Train on train_df, evaluate on test_df, save as a version (and make it current)."""
+                 make_current: bool = True, kind: str = "fit", background=(), background_weight: float = 0.0,
+                 extra_parts: dict | None = None) -> dict:
+    """Train on train_df (and a background, see ``train``), evaluate on test_df, save as a version (and make it
+    current). ``extra_parts`` are saved beside the model."""
     notify = notify or (lambda message: None)
     params = {**DEFAULT_PARAMS, **(params or {})}
-    notify(f"正在用 {len(train_df)} 行训练（先 5 折交叉验证定阈值，再训练最终模型）……")
-    model, cv = train(train_df, params)
+    notify(f"正在用 {len(train_df) + len(background)} 行训练（先 5 折交叉验证定阈值，再训练最终模型）……")
+    model, cv = train(train_df, params, background=background, background_weight=background_weight)
     test = metrics(test_df["label"], model.predict_proba(test_df["text"].tolist())[:, 1], model.threshold) \
         if len(test_df) else None
     schemes, scheme_f1 = train_schemes(model, train_df, test_df)
     data = {**data_info, "train_rows": int(len(train_df)), "test_rows": int(len(test_df))}
     meta = model_metadata(kind, params, data, model.threshold, THRESHOLD_RULE, test, cv,
                           scheme_test_macro_f1=scheme_f1, **(extra_metadata or {}))
-    store.save(model, meta, version, replace=True, parts={"schemes": schemes} if schemes is not None else None)
+    parts = {**(extra_parts or {}), **({"schemes": schemes} if schemes is not None else {})}
+    store.save(model, meta, version, replace=True, parts=parts or None)
     if make_current:
         store.set_current(version)
     return store.read_metadata(version)

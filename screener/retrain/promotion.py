@@ -10,15 +10,20 @@ from pathlib import Path
 import pandas as pd
 
 from ..corpus import duplicate_key, load_corpus
+from ..errors import DataError
 from ..files import atomic_file, sha256_file
 from ..report import format_red_flags
 from ..scoring import Scorer, load_scorer
 from ..store import ModelStore
-from ..training import ensure_builtin_model, fit_and_save, metrics, model_metadata, train_schemes, with_threshold
-from .adapt import ADAPT_RULE as METHOD, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE, adapt, \
+from ..training import ensure_builtin_model, fit_and_save, metrics, model_metadata, train_schemes
+from .adapt import ADAPT_RULE as METHOD, BACKGROUND_PART, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE, adapt, \
     read_background
 from .cases import CASE_COLUMNS, load_cases, plan_add
+from .review import DEFAULT_BUDGET, Queue, build_queue
 
+# A confirmed case from the office's own stream teaches more than an authored text: it counts this many times.
+# Chosen by `python bench/review.py --choose-weight` (stream and measurement both from the read half of fbs_dev).
+CASE_WEIGHT = 20.0
 F1_TOLERANCE = 0.01
 ROC_AUC_TOLERANCE = 0.01
 PROMOTION_RULE = (f"promoted when, on the same test data, the candidate's F1 is at least the current model's minus "
@@ -87,9 +92,10 @@ def _candidate_round(store: ModelStore, current: Scorer, test_df: pd.DataFrame, 
     return {"version": version, "comparison": cmp, "promoted": promoted, "forced": promoted and not passes}
 
 
-def training_rows(corpus: pd.DataFrame, cases: pd.DataFrame):
-    """(train, test): the corpus splits, each with the cases of the same side."""
-    cases = cases.assign(group=cases["id"])  # each case is its own group in cross-validation
+def training_rows(corpus: pd.DataFrame, cases: pd.DataFrame, case_weight: float = CASE_WEIGHT):
+    """(train, test): the corpus splits, each with the cases of the same side; cases weigh ``case_weight``."""
+    corpus = corpus.assign(weight=1.0)
+    cases = cases.assign(group=cases["id"], weight=float(case_weight))  # each case is its own group in cv
     train_df = pd.concat([corpus[corpus["split"] == "train"], cases[cases["split"] == "train"]], ignore_index=True)
     test_df = pd.concat([corpus[corpus["split"] == "test"], cases[cases["split"] == "test"]], ignore_index=True)
     for frame in (train_df, test_df):
@@ -109,8 +115,15 @@ def _signals_held():
 
 
 def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: ModelStore, prefer_new: bool = False,
-              force: bool = False, encoding: str | None = None, notify=None) -> dict:
-    """Validate new cases, train a candidate, compare, and promote it with the cases, or change nothing."""
+              force: bool = False, encoding: str | None = None, case_weight: float | None = None,
+              notify=None) -> dict:
+    """Validate new cases, train a candidate, compare, and promote it with the cases, or change nothing.
+
+    When the current model was adapted to an office's stream, the candidate keeps that background.
+    """
+    case_weight = CASE_WEIGHT if case_weight is None else float(case_weight)
+    if case_weight <= 0:
+        raise DataError(f"案例权重须大于 0（现为 {case_weight:g}）")
     notify = notify or (lambda m: None)
     corpus = load_corpus(corpus_path)
     cases = load_cases(cases_path)
@@ -121,7 +134,9 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
     current = load_scorer(store.root)
     keep = lambda df: df[~df["text"].map(duplicate_key).isin(plan.overridden)]  # noqa: E731
     all_cases = pd.concat([keep(cases), plan.accepted], ignore_index=True)
-    train_df, test_df = training_rows(keep(corpus), all_cases)
+    train_df, test_df = training_rows(keep(corpus), all_cases, case_weight)
+    background = store.load_parts(current.version).get(BACKGROUND_PART) or []
+    inherited = current.metadata.get("background")
     cases_path.parent.mkdir(parents=True, exist_ok=True)
     fd, staged = tempfile.mkstemp(prefix=f".{cases_path.name}.", suffix=".partial", dir=cases_path.parent)
     os.close(fd)
@@ -131,8 +146,15 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
         data_info = {"path": str(corpus_path), "sha256": sha256_file(corpus_path),
                      "cases": {"path": str(cases_path), "sha256": sha256_file(staged), "rows": int(len(all_cases)),
                                "added": int(len(plan.accepted)), "source": os.path.basename(new_path)}}
+        extra = {"parent": current.version, "case_weight": case_weight,
+                 "case_weight_rule": f"each case counts {case_weight:g} times an authored text (default {CASE_WEIGHT:g}, "
+                                     "chosen by bench/review.py --choose-weight)"}
+        if background:
+            extra["background"] = {**(inherited or {}), "inherited_from": current.version,
+                                   "rows_used": len(background)}
         fit_and_save(train_df, test_df, store, version, data_info, notify=notify, make_current=False, kind="add",
-                     extra_metadata={"parent": current.version})
+                     extra_metadata=extra, background=background, background_weight=BACKGROUND_WEIGHT,
+                     extra_parts={BACKGROUND_PART: background} if background else None)
         return load_scorer(store.root, version)
 
     try:
@@ -167,7 +189,8 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
            + (f"（从更多文本中抽样，上限 {SAMPLE_CAP:,}）" if background.sampled else ""))
     ensure_builtin_model(store.root, corpus_path, notify=notify)
     current = load_scorer(store.root)
-    model, threshold, table, rounds, cv = adapt(train_df, background.texts, current.threshold, notify=notify)
+    model, table, remaining, rounds, cv = adapt(train_df, background.texts, current.threshold, notify=notify)
+    threshold = model.threshold
     test_scores = model.predict_proba(test_df["text"].tolist())[:, 1]
     data = {"path": str(corpus_path), "sha256": sha256_file(corpus_path), "train_rows": int(len(train_df)),
             "test_rows": int(len(test_df)),
@@ -181,13 +204,14 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
     meta = model_metadata("adapt", current.metadata.get("params") or {}, data, threshold,
                           "as train.py fit, on corpus folds with the background always in training",
                           metrics(test_df["label"], test_scores, threshold), cv, parent=current.version,
-                          background=background_info)
+                          background=background_info, case_weight=CASE_WEIGHT)
     leads = {}
 
     def build(version: str) -> Scorer:
-        adapted = with_threshold(model, threshold)
-        schemes, meta["scheme_test_macro_f1"] = train_schemes(adapted, train_df, test_df)
-        store.save(adapted, meta, version, parts={"schemes": schemes} if schemes is not None else None)
+        schemes, meta["scheme_test_macro_f1"] = train_schemes(model, train_df, test_df)
+        # The background stays with the version, so that adding cases later keeps the adaptation.
+        store.save(model, meta, version, parts={BACKGROUND_PART: remaining,
+                                                **({"schemes": schemes} if schemes is not None else {})})
         candidate = load_scorer(store.root, version)
         leads["table"] = _set_aside_table(candidate, table, background.file)
         with atomic_file(store.path(version) / "set_aside.csv", encoding="utf-8-sig") as (f, _):
@@ -214,3 +238,21 @@ def _set_aside_table(screener: Scorer, table: pd.DataFrame, source: str) -> pd.D
         "round": table["round"].tolist(),
     })
     return leads.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def review_stream(listings_path: str, *, corpus_path: Path, cases_path: Path, store: ModelStore,
+                  pending_path: Path | None = None, text_column: str | None = None, encoding: str | None = None,
+                  budget: int = DEFAULT_BUDGET, model_version: str | None = None, notify=None) -> Queue:
+    """The review queue of a stream, leaving out what the corpus, the cases and the pending verdicts label."""
+    notify = notify or (lambda m: None)
+    corpus, cases = load_corpus(corpus_path), load_cases(cases_path)
+    labelled = [cases["text"]]
+    if pending_path is not None and Path(pending_path).is_file():
+        labelled.append(pd.read_csv(pending_path, dtype=str, keep_default_na=False)["text"])
+    case_texts = pd.concat(labelled, ignore_index=True).tolist()
+    known = set(corpus["text"].map(duplicate_key)) | {duplicate_key(t) for t in case_texts}
+    ensure_builtin_model(store.root, corpus_path, model_version, notify=notify)
+    scorer = load_scorer(store.root, model_version)
+    return build_queue(scorer, listings_path, text_column=text_column, encoding=encoding, known_keys=known,
+                       case_texts=case_texts, budget=budget,
+                       progress=lambda n: notify(f"已读入 {listings_path} 的 {n:,} 行"))
