@@ -51,3 +51,35 @@ def small_corpus(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("small") / "ads.csv"
     part.to_csv(path, index=False)
     return path
+
+
+CASE = "村里合作社吸收存款，月息一分五，年底连本带息一起还，乡亲们抓紧来存"
+
+
+@pytest.fixture(scope="session")
+def unlabelled_stream(tmp_path_factory):
+    """An office's export (GB18030 CSV): unlabelled ads, one template sent six times with changed numbers, five texts
+    the corpus already labels, and a variant of CASE. Returns (path, the labelled texts)."""
+    import pandas as pd
+
+    ads = pd.read_csv(DEFAULT_DATA)
+    test = ads[ads["split"] == "test"]
+    fresh = pd.concat([test[test["label"] == 1].head(10), test[test["label"] == 0].head(80)])
+    rows = [f"转发：{t}" for t in fresh["text"]]
+    for k in range(6):
+        rows.append(f"转发：养老公寓床位预售，一次交{3 + k}万，每月返利{500 + k * 10}元，到期全额退还，名额有限")
+    labelled = test["text"].iloc[:5].tolist()
+    rows += labelled
+    rows += [CASE.replace("一分五", "一分八")]
+    path = tmp_path_factory.mktemp("stream") / "export.csv"
+    pd.DataFrame({"内容": rows, "平台": "某论坛"}).to_csv(path, index=False, encoding="gb18030")
+    return path, labelled
+
+
+@pytest.fixture(scope="session")
+def small_models(small_corpus, tmp_path_factory) -> Path:
+    """A models folder whose current model was trained on the small corpus (retraining from the page compares
+    against it, so that a candidate from the same slice is like it)."""
+    root = tmp_path_factory.mktemp("small_models")
+    fit_corpus(small_corpus, ModelStore(root), DEFAULT_VERSION)
+    return root

@@ -3,6 +3,7 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -14,28 +15,36 @@ SUSPICIOUS = "叔叔阿姨看过来！康养基地床位认购，年化收益18%
 WARNING = "【平安社区】警惕！凡是承诺保本保息的养老项目都是非法集资，请拨打96110举报"
 
 
-@pytest.fixture(scope="module")
-def server(screener, trained_models, tmp_path_factory):
+@contextmanager
+def serving(app):
+    """The app on a free local port, in a thread, for the length of the block."""
     import uvicorn
 
-    from screener.web.app import create_app
-
-    folder = tmp_path_factory.mktemp("web")
-    app = create_app(screener, trained_models, pending_path=folder / "new_cases.csv", work_dir=folder / "work")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(100):
         if server.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", folder
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(screener, trained_models, tmp_path_factory):
+    from screener.web.app import create_app
+
+    folder = tmp_path_factory.mktemp("web")
+    app = create_app(screener, trained_models, pending_path=folder / "new_cases.csv", work_dir=folder / "work")
+    with serving(app) as url:
+        yield url, folder
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +111,36 @@ def test_a_broken_upload_shows_an_error_and_the_page_keeps_working(server, page,
     page.fill("#ad", SUSPICIOUS)
     page.click("#score-btn")
     page.wait_for_selector("#level-value")
+
+
+def test_review_tab_records_verdicts_and_retrains(page, small_models, small_corpus, unlabelled_stream, tmp_path):
+    from screener.scoring import load_scorer
+    from screener.web.app import create_app
+
+    models = tmp_path / "models"
+    shutil.copytree(small_models, models)
+    app = create_app(load_scorer(models), models, pending_path=tmp_path / "new_cases.csv", work_dir=tmp_path / "work",
+                     corpus_path=small_corpus, cases_path=tmp_path / "cases.csv")
+    path, _ = unlabelled_stream
+    with serving(app) as url:
+        page.goto(url)
+        page.click("#tab-review")
+        assert page.is_visible("#review-panel") and not page.is_visible("#screen-panel")
+        page.fill("#review-budget", "6")
+        page.set_input_files("#review-file", str(path))
+        page.click("#review-btn")
+        page.wait_for_selector("#review-table", timeout=60_000)
+        assert page.locator("#review-table tr").count() == 7  # header and six questions
+        assert "近似重复组" in page.inner_text("#review-summary")
+        page.click("#review-row-0 button[data-verdict=suspicious]")
+        page.wait_for_function("document.getElementById('review-pending').textContent === '1'")
+        assert page.get_attribute("#review-row-0", "class") == "verdict-suspicious"
+        page.click("#review-row-1 button[data-verdict=false_alarm]")
+        page.wait_for_function("document.getElementById('review-pending').textContent === '2'")
+        assert page.inner_text("#tab-pending") == "（2）"
+        page.click("#retrain-btn")
+        page.wait_for_selector("#retrain-outcome", timeout=240_000)
+        assert "接受 2 条案例" in page.inner_text("#retrain-outcome")
+        assert "候选模型" in page.inner_text("#comparison")
+        page.wait_for_function("document.getElementById('review-pending').textContent === '0'")
+        assert len(pd.read_csv(tmp_path / "cases.csv")) == 2

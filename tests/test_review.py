@@ -6,12 +6,11 @@ import pytest
 from click.testing import CliRunner
 
 import train
-from screener.config import DEFAULT_DATA
+from conftest import CASE
 from screener.corpus import duplicate_key, near_duplicate_pairs
 from screener.retrain.review import REASONS, choose
 from screener.store import ModelStore
 
-CASE = "村里合作社吸收存款，月息一分五，年底连本带息一起还，乡亲们抓紧来存"
 
 
 def run(args):
@@ -19,21 +18,8 @@ def run(args):
 
 
 @pytest.fixture(scope="module")
-def stream(tmp_path_factory):
-    """An office's export: unlabelled ads, several sent many times with changed numbers, some texts the corpus
-    already labels, and a variant of a case labelled before."""
-    ads = pd.read_csv(DEFAULT_DATA)
-    test = ads[ads["split"] == "test"]
-    fresh = pd.concat([test[test["label"] == 1].head(10), test[test["label"] == 0].head(80)])
-    rows = [f"转发：{t}" for t in fresh["text"]]
-    for k in range(6):  # one template sent six times, numbers changed
-        rows.append(f"转发：养老公寓床位预售，一次交{3 + k}万，每月返利{500 + k * 10}元，到期全额退还，名额有限")
-    labelled = test["text"].iloc[:5].tolist()
-    rows += labelled
-    rows += [CASE.replace("一分五", "一分八")]
-    path = tmp_path_factory.mktemp("stream") / "export.csv"
-    pd.DataFrame({"内容": rows, "平台": "某论坛"}).to_csv(path, index=False, encoding="gb18030")
-    return path, labelled
+def stream(unlabelled_stream):
+    return unlabelled_stream
 
 
 @pytest.fixture

@@ -130,3 +130,85 @@ def test_a_broken_character_fails_only_its_own_text(client):
     resp = client.post("/api/cases", content='{"text": "保本\\ud800保息", "label": 1}'.encode(),
                        headers={"Content-Type": "application/json"})
     assert resp.status_code == 422 and "无效字符" in resp.json()["detail"]
+
+
+# --- 待复核: the review queue and retraining from the page -------------------------------------------------
+@pytest.fixture
+def review_app(small_models, small_corpus, tmp_path):
+    import shutil
+
+    from screener.scoring import load_scorer
+
+    models = tmp_path / "models"
+    shutil.copytree(small_models, models)
+    app = create_app(load_scorer(models), models, pending_path=tmp_path / "new_cases.csv", work_dir=tmp_path / "work",
+                     corpus_path=small_corpus, cases_path=tmp_path / "cases.csv")
+    return TestClient(app), tmp_path
+
+
+def wait_for_retraining(client):
+    import time
+    for _ in range(600):
+        status = client.get("/api/retrain").json()
+        if status["status"] != "running":
+            return status
+        time.sleep(0.2)
+    raise AssertionError("retraining did not finish")
+
+
+def test_review_queue_verdicts_and_retraining(review_app, unlabelled_stream, small_corpus):
+    client, folder = review_app
+    path, labelled = unlabelled_stream
+    with open(path, "rb") as f:
+        response = client.post("/api/review", files={"file": ("export.csv", f, "text/csv")}, data={"budget": "8"})
+    assert response.status_code == 200, response.text
+    queue = response.json()
+    assert len(queue["rows"]) == 8 and queue["rows_read"] == len(pd.read_csv(path, encoding="gb18030"))
+    assert queue["rows_known"] == sum(t in set(pd.read_csv(small_corpus)["text"]) for t in labelled)
+    assert all(r["reason"] and r["stands_for"] >= 1 and r["label"] == "" for r in queue["rows"])
+    review = queue["review"]
+
+    def verdict(row, value):
+        return client.post(f"/api/review/{review}/verdict", json={"row": row, "verdict": value})
+
+    assert verdict(0, "suspicious").json()["pending_cases"] == 1
+    assert verdict(1, "false_alarm").json()["pending_cases"] == 2
+    assert verdict(2, "suspicious").json()["pending_cases"] == 3
+    skipped = verdict(2, "skip").json()
+    assert skipped["pending_cases"] == 2 and set(skipped["verdicts"]) == {"0", "1"}
+    pending = pd.read_csv(folder / "new_cases.csv", dtype=str)
+    assert pending["text"].tolist() == [queue["rows"][0]["text"], queue["rows"][1]["text"]]
+    assert pending["label"].tolist() == ["1", "0"]
+
+    assert client.post("/api/retrain").status_code == 202
+    assert client.post("/api/retrain").status_code == 409  # one retraining at a time
+    status = wait_for_retraining(client)
+    assert status["status"] == "done", status
+    assert status["added"] == 2 and "候选模型" in status["table"] and status["promoted"]
+    assert status["model"] == status["version"] == client.get("/api/info").json()["model"] != "default"
+    assert status["pending_cases"] == 0
+    assert set(pd.read_csv(folder / "cases.csv")["text"]) == set(pending["text"])
+
+
+def test_review_of_the_last_screened_upload(review_app, unlabelled_stream):
+    client, _ = review_app
+    path, _ = unlabelled_stream
+    with open(path, "rb") as f:
+        job = client.post("/api/screen", files={"file": ("export.csv", f, "text/csv")}).json()["job"]
+    assert wait_for(client, job)["status"] == "done"
+    response = client.post("/api/review", data={"job": job, "budget": "5"})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["rows"]) == 5 and response.json()["file"] == "export.csv"
+
+
+def test_review_errors_are_clear(review_app, tmp_path):
+    client, _ = review_app
+    assert "请上传" in client.post("/api/review").json()["detail"]
+    assert client.post("/api/review", data={"job": "nope"}).status_code == 404
+    assert client.post("/api/review", files={"file": ("a.pdf", b"%PDF", "application/pdf")}).status_code == 415
+    one = client.post("/api/review", files={"file": ("one.csv", "text\n高息理财保本保息年化二十\n".encode(), "text/csv")})
+    assert one.status_code == 422 and "至少 2 条" in one.json()["detail"]
+    assert client.post("/api/review/nope/verdict", json={"row": 0, "verdict": "skip"}).status_code == 404
+    retrain = client.post("/api/retrain")
+    assert retrain.status_code == 422 and "还没有记录任何判定" in retrain.json()["detail"]
+    assert client.post("/api/review", data={"budget": "0"}).status_code == 422

@@ -242,8 +242,11 @@ def _set_aside_table(screener: Scorer, table: pd.DataFrame, source: str) -> pd.D
 
 def review_stream(listings_path: str, *, corpus_path: Path, cases_path: Path, store: ModelStore,
                   pending_path: Path | None = None, text_column: str | None = None, encoding: str | None = None,
-                  budget: int = DEFAULT_BUDGET, model_version: str | None = None, notify=None) -> Queue:
-    """The review queue of a stream, leaving out what the corpus, the cases and the pending verdicts label."""
+                  budget: int = DEFAULT_BUDGET, model_version: str | None = None, scorer: Scorer | None = None,
+                  notify=None) -> Queue:
+    """The review queue of a stream, leaving out what the corpus, the cases and the pending verdicts label.
+
+    The queue is chosen by ``scorer`` when given, else by the model version (the current one by default)."""
     notify = notify or (lambda m: None)
     corpus, cases = load_corpus(corpus_path), load_cases(cases_path)
     labelled = [cases["text"]]
@@ -251,8 +254,9 @@ def review_stream(listings_path: str, *, corpus_path: Path, cases_path: Path, st
         labelled.append(pd.read_csv(pending_path, dtype=str, keep_default_na=False)["text"])
     case_texts = pd.concat(labelled, ignore_index=True).tolist()
     known = set(corpus["text"].map(duplicate_key)) | {duplicate_key(t) for t in case_texts}
-    ensure_builtin_model(store.root, corpus_path, model_version, notify=notify)
-    scorer = load_scorer(store.root, model_version)
+    if scorer is None:
+        ensure_builtin_model(store.root, corpus_path, model_version, notify=notify)
+        scorer = load_scorer(store.root, model_version)
     return build_queue(scorer, listings_path, text_column=text_column, encoding=encoding, known_keys=known,
                        case_texts=case_texts, budget=budget,
                        progress=lambda n: notify(f"已读入 {listings_path} 的 {n:,} 行"))

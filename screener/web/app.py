@@ -1,6 +1,7 @@
 """The local web app: paste an ad, screen a spreadsheet, record verdicts for the next retraining."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -9,17 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from fastapi import FastAPI, File, HTTPException, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
+from ..config import DEFAULT_CASES, DEFAULT_DATA
 from ..errors import ScreenerError
 from ..files import atomic_file, now_iso
+from ..retrain.review import DEFAULT_BUDGET
 from ..scoring import LONE_SURROGATE, Scorer
+from ..store import ModelStore
 
 MAX_TEXTS = 1_000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPLOAD_ROWS = 200_000
+MAX_REVIEW_BUDGET = 1_000
 UPLOAD_FORMATS = {".csv": ".csv", ".tsv": ".tsv", ".txt": ".csv", ".xlsx": ".xlsx", ".jsonl": ".jsonl"}
 PENDING_COLUMNS = ["text", "label", "category", "who", "when", "source"]
 STATIC = Path(__file__).with_name("static")
@@ -29,10 +34,34 @@ class ScoreRequest(BaseModel):
     texts: list[str] = Field(..., description="Ads to score, in order.")
 
 
+class ReviewVerdict(BaseModel):
+    row: int = Field(..., ge=0, description="Row of the queue, from 0.")
+    verdict: str = Field(..., pattern="^(suspicious|false_alarm|skip)$",
+                         description="suspicious 确认可疑, false_alarm 误报, skip 跳过 (takes a verdict back).")
+    who: str = ""
+
+
 class VerdictRequest(BaseModel):
     text: str
     label: int = Field(..., ge=0, le=1, description="1 confirmed suspicious (确认可疑), 0 false alarm (误报).")
     who: str = ""
+
+
+@dataclass
+class Retraining:
+    """`train.py add` run from the page on the recorded verdicts."""
+
+    status: str = "idle"          # idle, running, done, failed
+    result: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class ReviewQueue:
+    id: str
+    rows: list
+    summary: dict
+    verdicts: dict = field(default_factory=dict)   # row -> verdict
 
 
 @dataclass
@@ -42,13 +71,18 @@ class Job:
     folder: Path
     output: Path
     status: str = "running"
+    rows_done: int = 0
+    error: str | None = None
+    summary: dict = field(default_factory=dict)
 
     @property
     def ledger(self) -> Path:
         return self.folder / "ledger.xlsx"
-    rows_done: int = 0
-    error: str | None = None
-    summary: dict = field(default_factory=dict)
+
+    @property
+    def source(self) -> Path:
+        """The upload, kept while the server runs so that the 待复核 tab can build a queue from it."""
+        return next(self.folder.glob("upload.*"), self.folder / "upload")
 
 
 class PendingCases:
@@ -76,14 +110,49 @@ class PendingCases:
                 updated.to_csv(f, index=False)
             return len(updated)
 
+    def remove(self, text: str) -> int:
+        """A verdict taken back (跳过): the text leaves the file."""
+        with self.lock:
+            if not self.path.is_file():
+                return 0
+            existing = pd.read_csv(self.path, dtype=str, keep_default_na=False)
+            kept = existing[existing["text"] != text]
+            with atomic_file(self.path) as (f, _):
+                kept.to_csv(f, index=False)
+            return len(kept)
+
+    def take(self) -> Path | None:
+        """The file as it is now, moved aside for `add` (verdicts recorded meanwhile start a new file)."""
+        with self.lock:
+            if not self.path.is_file():
+                return None
+            taken = self.path.with_name(f".{self.path.name}.adding")
+            os.replace(self.path, taken)
+            return taken
+
+    def give_back(self, taken: Path) -> None:
+        """Put verdicts that were not added back in front of any recorded meanwhile."""
+        with self.lock:
+            frames = [pd.read_csv(taken, dtype=str, keep_default_na=False)]
+            if self.path.is_file():
+                frames.append(pd.read_csv(self.path, dtype=str, keep_default_na=False))
+            merged = pd.concat(frames, ignore_index=True).drop_duplicates("text", keep="last")
+            with atomic_file(self.path) as (f, _):
+                merged.to_csv(f, index=False)
+            taken.unlink()
+
 
 def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir: Path | None = None,
-               jobs: int = 1) -> FastAPI:
-    """The app, around one loaded model."""
+               jobs: int = 1, corpus_path: Path = DEFAULT_DATA, cases_path: Path = DEFAULT_CASES) -> FastAPI:
+    """The app, around one loaded model (replaced when the page promotes a retrained one)."""
     app = FastAPI(title="广告风险筛查", description="Screen Chinese ads for illegal-fundraising and elder-fraud risk.")
     pending = PendingCases(pending_path)
     work = Path(work_dir or tempfile.mkdtemp(prefix="ad-screener-"))
     screen_jobs: dict[str, Job] = {}
+    reviews: dict[str, ReviewQueue] = {}
+    retraining = Retraining()
+    retrain_lock = threading.Lock()
+    model = {"scorer": screener}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page():
@@ -92,6 +161,7 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
     @app.get("/api/info")
     def info():
         """The model in use and how many recorded verdicts await retraining."""
+        screener = model["scorer"]
         return {"model": screener.version, "threshold": screener.threshold, "high_from": screener.levels.high,
                 "pending_cases": pending.count(), "pending_file": str(pending_path),
                 "limits": {"texts_per_request": MAX_TEXTS, "upload_bytes": MAX_UPLOAD_BYTES,
@@ -102,7 +172,7 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         """Score ads: {"texts": [...]} -> {"results": [...]}, in input order."""
         if len(request.texts) > MAX_TEXTS:
             raise HTTPException(413, f"每次请求最多 {MAX_TEXTS} 条；其余的请分批发送，或上传文件")
-        return {"results": [r.to_dict() for r in screener.score_ads(request.texts)]}
+        return {"results": [r.to_dict() for r in model["scorer"].score_ads(request.texts)]}
 
     @app.post("/api/cases")
     def record_case(request: VerdictRequest):
@@ -122,22 +192,11 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
             raise HTTPException(415, f"无法筛查 {file.filename!r}：请上传 .csv、.tsv、.txt、.xlsx 或 .jsonl 文件")
         job_id = uuid.uuid4().hex[:12]
         folder = work / job_id
-        folder.mkdir(parents=True)
-        source = folder / f"upload{suffix}"
-        size = 0
-        with open(source, "wb") as out:
-            while block := file.file.read(1 << 20):
-                size += len(block)
-                if size > MAX_UPLOAD_BYTES:
-                    out.close()
-                    shutil.rmtree(folder, ignore_errors=True)
-                    raise HTTPException(413, f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB；"
-                                             "请用 `python predict.py --input 文件` 筛查")
-                out.write(block)
+        source = _save_upload(file, folder, suffix, "请用 `python predict.py --input 文件` 筛查")
         stem = Path(file.filename).stem or "listings"
         job = Job(job_id, file.filename, folder, folder / f"{stem}_screened{UPLOAD_FORMATS[suffix]}")
         screen_jobs[job_id] = job
-        threading.Thread(target=_run_job, args=(job, source, screener, models_dir, jobs), daemon=True).start()
+        threading.Thread(target=_run_job, args=(job, source, model["scorer"], models_dir, jobs), daemon=True).start()
         return {"job": job_id, "status": job.status}
 
     @app.get("/api/screen/{job_id}")
@@ -167,7 +226,119 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         job = finished(job_id)
         return FileResponse(job.ledger, filename=f"{Path(job.name).stem}_风险台账.xlsx")
 
+    @app.post("/api/review")
+    def review(file: UploadFile | None = File(None), job: str | None = Form(None),
+               budget: int = Form(DEFAULT_BUDGET, ge=1, le=MAX_REVIEW_BUDGET)):
+        """The review queue (待复核) of an uploaded stream, or of a file screened here (``job``)."""
+        from ..retrain.promotion import review_stream
+
+        if file is not None and file.filename:
+            suffix = Path(file.filename).suffix.lower()
+            if suffix not in UPLOAD_FORMATS:
+                raise HTTPException(415, f"无法读取 {file.filename!r}：请上传 .csv、.tsv、.txt、.xlsx 或 .jsonl 文件")
+            folder = work / f"review-{uuid.uuid4().hex[:12]}"
+            source = _save_upload(file, folder, suffix, "请用 `python train.py review 文件` 生成复核队列")
+            name = file.filename
+        elif job:
+            screened = screen_jobs.get(job)
+            if screened is None or screened.status != "done" or not screened.source.is_file():
+                raise HTTPException(404, "没有这个已完成的筛查任务；请先上传文件筛查，或直接上传要复核的文件")
+            source, name = screened.source, screened.name
+        else:
+            raise HTTPException(422, "请上传要复核的文件，或选择一个已筛查的文件")
+        try:
+            queue = review_stream(str(source), corpus_path=corpus_path, cases_path=cases_path,
+                                  pending_path=pending.path, store=ModelStore(models_dir), budget=budget,
+                                  scorer=model["scorer"])
+        except ScreenerError as e:
+            raise HTTPException(422, str(e))
+        review_id = uuid.uuid4().hex[:12]
+        rows = queue.table.assign(row=range(len(queue.table))).to_dict(orient="records")
+        summary = {"file": name, "rows_read": queue.stream.rows_read, "rows_known": queue.stream.rows_known,
+                   "groups": queue.groups - queue.excluded_groups}
+        reviews[review_id] = ReviewQueue(review_id, rows, summary)
+        return {"review": review_id, "rows": rows, **summary, "pending_cases": pending.count()}
+
+    @app.post("/api/review/{review_id}/verdict")
+    def review_verdict(review_id: str, request: ReviewVerdict):
+        """确认可疑 / 误报 record the ad in the new-cases file; 跳过 takes a verdict back."""
+        queue = reviews.get(review_id)
+        if queue is None:
+            raise HTTPException(404, "没有这个复核队列；请重新生成")
+        if request.row >= len(queue.rows):
+            raise HTTPException(422, f"复核队列只有 {len(queue.rows)} 行")
+        text = queue.rows[request.row]["text"]
+        if request.verdict == "skip":
+            count = pending.remove(text)
+            queue.verdicts.pop(request.row, None)
+        else:
+            count = pending.record(text, 1 if request.verdict == "suspicious" else 0, request.who)
+            queue.verdicts[request.row] = request.verdict
+        return {"pending_cases": count, "verdicts": queue.verdicts,
+                "remaining": len(queue.rows) - len(queue.verdicts)}
+
+    @app.post("/api/retrain", status_code=202)
+    def retrain():
+        """Run `train.py add` on the recorded verdicts in the background: candidate, comparison, promote or refuse."""
+        if not retrain_lock.acquire(blocking=False):
+            raise HTTPException(409, "已有一个重新训练正在进行；请等它完成")
+        taken = pending.take()
+        if taken is None:
+            retrain_lock.release()
+            raise HTTPException(422, "还没有记录任何判定；请先在复核队列或评估结果中标注")
+        retraining.status, retraining.result, retraining.error = "running", {}, None
+
+        def run():
+            from ..retrain.promotion import add_cases, comparison_table
+            from ..scoring import load_scorer
+
+            try:
+                result = add_cases(str(taken), corpus_path=corpus_path, cases_path=cases_path,
+                                   store=ModelStore(models_dir))
+                table = comparison_table(result["comparison"]) if result.get("comparison") else ""
+                retraining.result = {"added": result["added"], "duplicates": result["duplicates"],
+                                     "promoted": result["promoted"], "version": result["version"],
+                                     "comparison": result.get("comparison"), "table": table}
+                if result["promoted"]:
+                    model["scorer"] = load_scorer(models_dir, result["version"])
+                if result["promoted"] or not result["added"]:
+                    taken.unlink()
+                else:
+                    pending.give_back(taken)
+                retraining.status = "done"
+            except Exception as e:  # the verdicts are kept for the next try
+                pending.give_back(taken)
+                retraining.error = str(e) if isinstance(e, ScreenerError) else f"重新训练失败（{type(e).__name__}: {e}）"
+                retraining.status = "failed"
+            finally:
+                retrain_lock.release()
+
+        threading.Thread(target=run, daemon=True).start()
+        return {"status": retraining.status}
+
+    @app.get("/api/retrain")
+    def retrain_status():
+        """The last retraining from the page: running, or its comparison table and whether it was promoted."""
+        return {"status": retraining.status, "error": retraining.error, **retraining.result,
+                "model": model["scorer"].version, "pending_cases": pending.count()}
+
     return app
+
+
+def _save_upload(file: UploadFile, folder: Path, suffix: str, instead: str) -> Path:
+    """The upload in folder, read in blocks and refused (nothing kept) past MAX_UPLOAD_BYTES."""
+    folder.mkdir(parents=True)
+    source = folder / f"upload{suffix}"
+    size = 0
+    with open(source, "wb") as out:
+        while block := file.file.read(1 << 20):
+            size += len(block)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                shutil.rmtree(folder, ignore_errors=True)
+                raise HTTPException(413, f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB；{instead}")
+            out.write(block)
+    return source
 
 
 def _run_job(job: Job, source: Path, screener: Scorer, models_dir: Path, jobs: int) -> None:
@@ -191,4 +362,5 @@ def _run_job(job: Job, source: Path, screener: Scorer, models_dir: Path, jobs: i
     except Exception as e:  # a broken upload must not stop the server
         job.error, job.status = f"文件无法筛查（{type(e).__name__}: {e}）", "failed"
     finally:
-        source.unlink(missing_ok=True)
+        if job.status != "done":
+            source.unlink(missing_ok=True)
