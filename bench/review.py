@@ -84,7 +84,7 @@ def _split_by_group(df: pd.DataFrame, salt: str) -> tuple[pd.DataFrame, pd.DataF
 
 def _row(name: str, ap: float, auc: float, seconds: float | None = None) -> str:
     took = f"{seconds:8.0f}" if seconds is not None else ""
-    return f"  {name:<34}{ap:>8.3f}{auc:>9.3f}{took}"
+    return f"  {name:<38}{ap:>8.3f}{auc:>9.3f}{took}"
 
 
 def run_table(sim: Simulation, builtin: Scorer, budgets, with_adapt: bool) -> None:
@@ -98,7 +98,7 @@ def run_table(sim: Simulation, builtin: Scorer, budgets, with_adapt: bool) -> No
         background = adapted[1] if adapted else ()
         print(f"\n{title}: measured on half B ({len(sim.measured)} messages, {int(sim.measured['label'].sum())} "
               f"suspicious); case weight {CASE_WEIGHT:g}")
-        print(f"  {'labels':<34}{'AP':>8}{'ROC-AUC':>9}")
+        print(f"  {'labels':<38}{'AP':>8}{'ROC-AUC':>9}")
         print(_row("none", *sim.figures(base.model)))
         for n in budgets:
             queued = sim.queue(base, n)

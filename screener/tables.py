@@ -60,6 +60,13 @@ def detect_encoding(sample: bytes) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError as e:
+        line = sample.count(b"\n", 0, e.start) + 1
+        raise InputError(f"无法判断文件的文字编码：按 UTF-8 读到第 {line} 行（文件第 {e.start} 字节）出错，"
+                         "按 GBK/GB18030 也读不通。若只是这一行有坏字节，请修正它；否则请用 --encoding 指定，"
+                         "例如 --encoding big5") from None
     raise InputError("无法判断文件的文字编码（既不是 UTF-8 也不是 GBK/GB18030）；"
                      "请用 --encoding 指定，例如 --encoding big5")
 
@@ -115,7 +122,10 @@ def open_source(path: str, encoding: str | None = None, format: str | None = Non
                              "请指定正确的 --encoding，或不指定让程序自动判断") from None
         source.encoding = encoding
     else:
-        source.encoding = detect_encoding(sample)
+        try:
+            source.encoding = detect_encoding(sample)
+        except InputError as e:
+            raise InputError(f"{source.name}：{e}") from None
     return source
 
 
@@ -132,7 +142,66 @@ def _decode_error(source: Source, e: UnicodeDecodeError) -> InputError:
                       "请指定正确的 --encoding，或把文件另存为 UTF-8")
 
 
+MAX_QUOTED_LINES = 100  # a quoted cell longer than this many lines is a quote left open, not an ad
+
+
+def check_lines(source: Source, sep: str | None = None) -> None:
+    """One pass over the raw lines before parsing, so that a broken file stops with where it broke.
+
+    Every line must decode. In CSV/TSV (``sep``) no cell may swallow whole records: a quote
+    left open merges the rows after it into one cell, and rows would be lost without a word.
+    A cell with line breaks is refused when one of its lines holds as many separators as a
+    record, or when it runs over MAX_QUOTED_LINES lines.
+    Cells are found by the csv module's strict rules: a quote opens a cell only at its start
+    (a quote inside an unquoted cell is text, as pandas reads it), and a quoted cell must end
+    at a separator or a line end.
+    """
+    if source.encoding == "utf-16":  # lines are not split at single b"\n" bytes there; the decoder checks it
+        return
+    position = {"line": 0, "offset": 0}
+
+    def decoded_lines():
+        with _binary(source) as f:
+            for raw in f:
+                position["line"] += 1
+                try:
+                    text = raw.decode(source.encoding)
+                except UnicodeDecodeError as e:
+                    raise InputError(f"{source.name} 第 {position['line']} 行（文件第 {position['offset'] + e.start} 字节）"
+                                     f"含有不符合 {source.encoding} 编码的字节；请修正该行，或用 --encoding 指定正确的编码"
+                                     ) from None
+                position["offset"] += len(raw)
+                yield text
+
+    if sep is None:
+        for _ in decoded_lines():
+            pass
+        return
+    reader = csv.reader(decoded_lines(), delimiter=sep, strict=True)
+    fields, last_line, record_offset = None, 0, 0
+    try:
+        for record in reader:
+            spanned = reader.line_num - last_line
+            if fields is None:
+                fields = len(record)
+            elif spanned > 1:
+                inner = [line for cell in record if "\n" in cell for line in cell.split("\n")[1:]]
+                record_like = sum(line.count(sep) >= fields - 1 for line in inner) if fields > 1 else 0
+                if spanned > MAX_QUOTED_LINES or record_like:
+                    raise _open_quote(source, last_line + 1, record_offset, spanned)
+            last_line, record_offset = reader.line_num, position["offset"]
+    except csv.Error:  # a quote that closes a cell where no cell ends, or the file ends inside a quote
+        raise _open_quote(source, last_line + 1, record_offset, reader.line_num - last_line) from None
+
+
+def _open_quote(source: Source, line: int, at: int, spanned: int) -> InputError:
+    return InputError(f"{source.name} 第 {line} 行（从文件第 {at} 字节起）有引号没有正确闭合：到第 {line + spanned - 1} "
+                      "行的内容会被并进同一个单元格，数据行会丢失，因此没有筛查。请修正该行的引号（单元格中的引号须写成两个 \"\"），"
+                      "或在 Excel 中另存为标准 CSV 后重试")
+
+
 def _csv_chunks(source: Source, chunk_size: int, sep: str) -> Iterator[pd.DataFrame]:
+    check_lines(source, sep)
     stream = _text_stream(source)
     try:
         reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_size,
@@ -172,6 +241,7 @@ def _batched(records, chunk_size: int) -> Iterator[list]:
 
 
 def _txt_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
+    check_lines(source)
     for batch in _batched(_lines(source), chunk_size):
         yield pd.DataFrame({"text": batch})
 
@@ -191,6 +261,7 @@ def _json_objects(source: Source) -> Iterator[dict]:
 
 
 def _jsonl_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
+    check_lines(source)
     for batch in _batched(_json_objects(source), chunk_size):
         yield pd.DataFrame(batch)
 
