@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -42,12 +43,13 @@ def _read_stdin_lines() -> list[str]:
               "e.g. 来源).")
 @click.option("--region-column", metavar="COL", help="Column with the area of each ad (default: found by name, "
               "e.g. 地区).")
+@click.option("--force", is_flag=True, help="Allow --output (or --ledger) to be the --input file itself, replacing it.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
               help="Judge against this threshold (0-1) for this run instead of the model's own.")
 @model_option
 @models_dir_option
 def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, ledger, date_column, source_column,
-         region_column, threshold, model_version, models_dir):
+         region_column, force, threshold, model_version, models_dir):
     """Score ads for illegal-fundraising / elder-fraud risk (0-100, level 高/中/低) and say why.
 
     ADS are ad texts; '-' reads standard input, one ad per line, and prints one
@@ -73,6 +75,11 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
     if not input_path and not ads:
         raise click.UsageError('请给出要评分的广告，例如 python predict.py "高息理财 保本保息"，'
                                "或用 '-' 从标准输入读取")
+    if input_path and input_path != "-" and not force:
+        for option, path in (("--output", output), ("--ledger", ledger)):
+            if path and path != "-" and os.path.exists(path) and os.path.samefile(path, input_path):
+                raise click.UsageError(f"{option} 与 --input 是同一个文件（{path}）：写入会覆盖原始数据。"
+                                       "请换一个文件名；确要覆盖请加 --force")
     ensure_builtin_model(models_dir, DEFAULT_DATA, model_version, notify=notify)
     if input_path:
         from screener.batch import screen_file

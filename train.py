@@ -174,7 +174,7 @@ def adapt(listings_file, text_column, encoding, cases_path, data, force, models_
         click.echo(f"  {round(lead['score'] * 100):>3}  {lead['text'][:60]}")
 
 
-@cli.command(help=f"""Choose the ads of your stream that inspectors should label first.
+@cli.command(help="""Choose the ads of your stream that inspectors should label first.
 
     LISTINGS_FILE is any file batch screening reads (CSV/TSV/XLSX/JSONL/text, GBK or UTF-8),
     typically the export you screen every week. The queue mixes likely leads, ads the model

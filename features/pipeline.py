@@ -16,7 +16,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from .contacts import Contact, find_contacts
 from .normalise import Cleaned, clean, model_text
-from .redflags import Hit, RedFlagFeatures, find_red_flags, invitation, warning_context
+from .redflags import Hit, RedFlagFeatures, find_red_flags, invitation, shown_red_flags, warning_context
 from .tokenize import TOKENIZERS
 
 DEFAULT_PARAMS = {
@@ -41,14 +41,16 @@ class Ad:
     warnings: list[Hit]
     invitations: list[Hit]
     contacts: list[Contact]
+    red_flags_omitted: int = 0   # repeated or surplus hits not shown (see redflags.shown_red_flags)
 
 
 def read_ad(text: str) -> Ad:
     """Clean an ad once and find everything the model and the explanation need."""
     text = str(text)
     cleaned = clean(text)
-    return Ad(text, cleaned, model_text(cleaned.text), find_red_flags(text, cleaned), warning_context(text, cleaned),
-              invitation(text, cleaned), find_contacts(cleaned, text))
+    red_flags, omitted = shown_red_flags(find_red_flags(text, cleaned))
+    return Ad(text, cleaned, model_text(cleaned.text), red_flags, warning_context(text, cleaned),
+              invitation(text, cleaned), find_contacts(cleaned, text), omitted)
 
 
 def ad_model_text(ad: Ad) -> str:

@@ -262,6 +262,37 @@ def find_red_flags(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     return sorted(hits, key=lambda h: (h.start, h.end))
 
 
+MAX_HITS_PER_DETECTOR = 3   # distinct pieces of evidence shown per detector
+MAX_RED_FLAGS = 20          # per ad; every detector that fired keeps its first hit even past this
+
+
+def shown_red_flags(hits: list[Hit]) -> tuple[list[Hit], int]:
+    """The hits an inspector is shown, and how many more there were.
+
+    Repeated evidence of one detector is shown once, at most MAX_HITS_PER_DETECTOR per
+    detector and MAX_RED_FLAGS in all. Every detector that fired keeps its first hit and the
+    highest promised rate is kept, so the model's features (presence per detector, highest
+    rate) are the same from the shown hits as from all of them.
+    """
+    by_key: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_key.setdefault(hit.key, []).append(hit)
+    chosen = []
+    for group in by_key.values():
+        seen: set[str] = set()
+        distinct = [h for h in group if not (h.evidence in seen or seen.add(h.evidence))]
+        kept = distinct[:MAX_HITS_PER_DETECTOR]
+        rated = [h for h in distinct if h.annual_rate is not None]
+        if rated:
+            top = max(rated, key=lambda h: h.annual_rate)
+            if top not in kept:
+                kept[-1] = top
+        chosen.append(kept)
+    by_rank = [group[rank] for rank in range(MAX_HITS_PER_DETECTOR) for group in chosen if rank < len(group)]
+    shown = sorted(by_rank[:max(MAX_RED_FLAGS, len(chosen))], key=lambda h: (h.start, h.end))
+    return shown, len(hits) - len(shown)
+
+
 def warning_context(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     """Spans that show the ad warns about or reports on fraud."""
     cleaned = cleaned or clean(text)

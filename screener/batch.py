@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .campaigns import CampaignGrouper
-from .errors import InputError, ScreenerError
+from .errors import Cancelled, InputError, ScreenerError
 from .ledger import write_ledger
 from .report import RESULT_COLUMNS, error_cells, format_red_flags, result_cells
 from .scoring import HIGH, LOW, MEDIUM, Result, Scorer, check_text, load_scorer
-from .tables import (DATE_COLUMN_NAMES, REGION_COLUMN_NAMES, SOURCE_COLUMN_NAMES, check_writable, find_column,
-                     open_source, open_table_writer, output_format, read_chunks, resolve_text_column)
+from .tables import (DATE_COLUMN_NAMES, REGION_COLUMN_NAMES, SOURCE_COLUMN_NAMES, check_writable, count_rows,
+                     find_column, open_source, open_table_writer, output_format, read_chunks, resolve_text_column)
 
 CHUNK_ROWS = 20_000
 WORKER_BATCH = 2_000
@@ -49,7 +49,7 @@ class Summary:
         self.levels[result.level] += 1
         self.histogram[min(int(result.score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
         if result.flagged and self.keep_top:
-            item = (result.score, -row, text, result.level, format_red_flags(result.red_flags),
+            item = (result.score, -row, text, result.level, format_red_flags(result.red_flags, result.red_flags_omitted),
                     result.scheme_name or "", campaign)
             if len(self.top_flagged) < self.keep_top:
                 heapq.heappush(self.top_flagged, item)
@@ -73,8 +73,21 @@ class Summary:
 _worker: Scorer | None = None
 
 
-def _start_worker(models_root: str, version: str, threshold: float) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A worker of a killed screening run must not score on for minutes: Linux ends it with its parent."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the request above
+        os._exit(1)
+
+
+def _start_worker(models_root: str, version: str, threshold: float, parent: int) -> None:
     global _worker
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
     _worker = load_scorer(models_root, version, threshold)
 
@@ -94,7 +107,8 @@ class _Scorer:
         if self.pool is None and self.jobs > 1:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start_worker,
-                                            initargs=(self.models_root, self.screener.version, self.screener.threshold))
+                                            initargs=(self.models_root, self.screener.version, self.screener.threshold,
+                                                      os.getpid()))
 
     def submit(self, texts: list[str]):
         """A handle whose ``result()`` is the compact results of texts, in order."""
@@ -215,7 +229,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 screener: Scorer | None = None,
                 on_progress=None, keep_top: int = 0, max_rows: int | None = None, fmt: str | None = None,
                 ledger: str | None = None, date_column: str | None = None, source_column: str | None = None,
-                region_column: str | None = None) -> Summary:
+                region_column: str | None = None, should_stop=None) -> Summary:
     """Screen a file; every input row comes back, in order, with its score and reasons.
 
     Flagged rows are grouped into campaigns (the ``campaign`` column); with ``ledger`` the
@@ -233,6 +247,11 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
             raise InputError(f"风险台账 {ledger} 须为 Excel 文件：文件名请以 .xlsx 结尾")
         check_writable(ledger)
     source = open_source(input_path, encoding)
+    if max_rows is not None:  # counted before any row is scored
+        rows = count_rows(source)
+        if rows > max_rows:
+            raise InputError(f"{source.name} 有 {rows:,} 行，超过 {max_rows:,} 行的上限；这么大的文件请用 "
+                             "`python predict.py --input 文件` 筛查")
     screener = screener or load_scorer(models_dir, version, threshold)
     chunks = read_chunks(source, chunk_rows)
     first = next(chunks, None)
@@ -263,9 +282,15 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                     progress.update(len(frame))
                     if on_progress:
                         on_progress(summary.rows)
+                    stop_if_asked()
+
+            def stop_if_asked():
+                if should_stop and should_stop():
+                    raise Cancelled("筛查已取消，没有写出任何结果")
 
             read = 0
             for frame in itertools.chain([first], chunks):
+                stop_if_asked()
                 read += len(frame)
                 if max_rows is not None and read > max_rows:
                     raise InputError(f"{source.name} 超过 {max_rows:,} 行；这么大的文件请用 "

@@ -19,3 +19,7 @@ class LibraryVersionError(ModelError):
 
 class DataError(ScreenerError):
     """Labelled data (corpus or new cases) does not validate."""
+
+
+class Cancelled(ScreenerError):
+    """The user stopped a running job; nothing was written."""

@@ -6,11 +6,13 @@ from features.redflags import Hit
 from .scoring import Failure, Result, Term
 
 
-def format_red_flags(flags: list[Hit]) -> str:
+def format_red_flags(flags: list[Hit], omitted: int = 0) -> str:
     parts = []
     for f in flags:
         rate = f"(年化{f.annual_rate:g}%)" if f.annual_rate is not None else ""
         parts.append(f"{f.name}:{f.evidence}{rate}")
+    if omitted:
+        parts.append(f"另有{omitted}处重复或同类")
     return "; ".join(parts)
 
 
@@ -27,6 +29,8 @@ def human(result: Result) -> str:
         for flag in result.red_flags:
             rate = f" (折合年化 {flag.annual_rate:g}%)" if flag.annual_rate is not None else ""
             lines.append(f"  - {flag.name} [{flag.characteristic}] “{flag.evidence}”{rate}")
+        if result.red_flags_omitted:
+            lines.append(f"  （另有 {result.red_flags_omitted} 处重复或同类的信号未列出）")
     else:
         lines.append("红旗信号: 无")
     if result.flagged and result.scheme:
@@ -67,7 +71,8 @@ def result_cells(result: Result, structured: bool, campaign: str = "") -> tuple:
         d = result.to_dict()
         return (result.score, result.level, result.flagged, *scheme, d["red_flags"], d["contacts"], d["top_terms"],
                 campaign, "")
-    return (result.score, result.level, result.flagged, *scheme, format_red_flags(result.red_flags),
+    flags = format_red_flags(result.red_flags, result.red_flags_omitted)
+    return (result.score, result.level, result.flagged, *scheme, flags,
             format_contacts(result.contacts), format_top_terms(result.top_terms), campaign, "")
 
 

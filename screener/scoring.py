@@ -72,6 +72,7 @@ class Result:
     scheme_confidence: float | None = None
     template: str | None = None        # for flagged ads: the canonical text campaigns are grouped by
     warnings: list[str] = field(default_factory=list)
+    red_flags_omitted: int = 0         # repeated or surplus red flags not listed
 
     @property
     def scheme_name(self) -> str | None:
@@ -83,6 +84,8 @@ class Result:
              "red_flags": [h.as_dict() for h in self.red_flags], "warning_context": self.warning_context,
              "contacts": [c.as_dict() for c in self.contacts], "top_terms": [asdict(t) for t in self.top_terms],
              "model": self.model}
+        if self.red_flags_omitted:
+            d["red_flags_omitted"] = self.red_flags_omitted
         if self.warnings:
             d["warnings"] = self.warnings
         return d
@@ -184,7 +187,8 @@ class Scorer:
                 warning_context=[h.evidence for h in ad.warnings],
                 top_terms=self._top_terms(X.indices[row], X.data[row], top_terms), model=self.version,
                 contacts=ad.contacts, scheme=scheme, scheme_confidence=confidence,
-                template=ad.model_text.replace(" ", "") if flagged or all_templates else None))
+                template=ad.model_text.replace(" ", "") if flagged or all_templates else None,
+                red_flags_omitted=ad.red_flags_omitted))
         return results
 
     def _schemes(self, X, flagged: np.ndarray) -> dict[int, tuple[str, float]]:

@@ -17,6 +17,7 @@ on purpose).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -24,6 +25,7 @@ import re
 import shutil
 import tempfile
 import warnings
+from contextlib import contextmanager
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
@@ -37,6 +39,9 @@ MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CURRENT_FILE = "current"
 TRUSTED_FILE = "trusted.json"
+LOCK_FILE = "writer.lock"
+CANDIDATE_KINDS = ("add", "adapt")
+_held: dict[str, int] = {}  # models folders whose writer lock this process holds, and how deep
 DEFAULT_VERSION = "default"
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "jieba", "rjieba", "opencc", "pandas")
 # Libraries whose version changes what a pickled pipeline means.
@@ -54,6 +59,20 @@ def library_versions() -> dict:
     return versions
 
 
+def one_writer(func):
+    """Run ``func(..., store=ModelStore)`` holding that store's writer lock (see ``ModelStore.writer``)."""
+    @functools.wraps(func)
+    def holding_lock(*args, store: "ModelStore", **kwargs):
+        with store.writer():
+            return func(*args, store=store, **kwargs)
+    return holding_lock
+
+
+def _uncompared(meta: dict) -> bool:
+    """A candidate of add or adapt that was saved but never compared and promoted."""
+    return meta.get("kind") in CANDIDATE_KINDS and meta.get("promoted") is not True
+
+
 def _major_minor(version: str | None) -> tuple:
     return tuple((version or "").split(".")[:2])
 
@@ -68,12 +87,64 @@ class ModelStore:
     def path(self, version: str) -> Path:
         return self.root / version
 
-    def versions(self) -> list[str]:
+    def _folders(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        found = [p.name for p in self.root.iterdir() if p.is_dir() and (p / METADATA_FILE).is_file()
-                 and not p.name.startswith(".")]
+        return [p.name for p in self.root.iterdir() if p.is_dir() and (p / METADATA_FILE).is_file()
+                and not p.name.startswith(".")]
+
+    def versions(self) -> list[str]:
+        """Complete versions, oldest first: a candidate counts only once it was compared and promoted."""
+        found = [v for v in self._folders() if v == self.current() or not _uncompared(self.read_metadata(v))]
         return sorted(found, key=lambda v: (self.read_metadata(v).get("created_at", ""), v))
+
+    @contextmanager
+    def writer(self):
+        """One training at a time per models folder: a lock the system releases if the holder dies.
+
+        The holder also removes what killed runs left: staging folders and candidates never compared.
+        """
+        import fcntl
+
+        key = str(self.root.resolve())
+        if _held.get(key):
+            _held[key] += 1
+            try:
+                yield
+            finally:
+                _held[key] -= 1
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = open(self.root / LOCK_FILE, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            lock.close()
+            raise ModelError(f"另一个训练正在进行（pid {holder}），它在写 {self.root}；请等它完成后再试") from None
+        try:
+            lock.seek(0)
+            lock.truncate()
+            lock.write(str(os.getpid()))
+            lock.flush()
+            _held[key] = 1
+            self._remove_debris()
+            yield
+        finally:
+            _held.pop(key, None)
+            lock.seek(0)
+            lock.truncate()
+            lock.close()  # closing releases the lock
+
+    def _remove_debris(self) -> None:
+        """Staging folders of saves that never finished, and candidates a killed run never compared."""
+        for p in self.root.iterdir():
+            if p.is_dir() and p.name.startswith("."):
+                shutil.rmtree(p, ignore_errors=True)
+        for v in self._folders():
+            if v != self.current() and _uncompared(self.read_metadata(v)):
+                self.remove(v)
 
     def current(self) -> str | None:
         f = self.root / CURRENT_FILE
@@ -88,7 +159,7 @@ class ModelStore:
         write_text_atomic(self.root / CURRENT_FILE, version + "\n")
 
     def next_version(self) -> str:
-        numbers = [int(m.group(1)) for v in self.versions() if (m := re.fullmatch(r"v(\d+)", v))]
+        numbers = [int(m.group(1)) for v in self._folders() if (m := re.fullmatch(r"v(\d+)", v))]
         return f"v{max(numbers, default=1) + 1}"
 
     def read_metadata(self, version: str) -> dict:
@@ -103,21 +174,24 @@ class ModelStore:
             raise ModelError(f"{version} 是当前模型；请先回退到其他版本")
         digests = set((self.read_metadata(version).get("files") or {}).values()) if self.path(version).exists() else set()
         shutil.rmtree(self.path(version), ignore_errors=True)
-        still_used = {d for v in self.versions() for d in (self.read_metadata(v).get("files") or {}).values()}
+        still_used = {d for v in self._folders() for d in (self.read_metadata(v).get("files") or {}).values()}
         forgotten = (digests - still_used) & self.trusted()
         if forgotten:
             write_json_atomic(self.root / TRUSTED_FILE, {"sha256": sorted(self.trusted() - forgotten)})
 
     def rollback(self, version: str | None = None) -> tuple[str, str | None]:
         """Make an earlier version current (default: the one before the current); returns (new, old)."""
-        versions, current = self.versions(), self.current()
-        if version is None:
-            if current not in versions or versions.index(current) == 0:
-                raise ModelError("没有更早的版本可以回退；可用 `python train.py models` 查看")
-            version = versions[versions.index(current) - 1]
-        self.load(version)  # refuse a version that would not load
-        self.set_current(version)
-        return version, current
+        with self.writer():
+            versions, current = self.versions(), self.current()
+            if version is None:
+                if current not in versions or versions.index(current) == 0:
+                    raise ModelError("没有更早的版本可以回退；可用 `python train.py models` 查看")
+                version = versions[versions.index(current) - 1]
+            if version not in versions:
+                raise ModelError(f"{self.root} 中没有完成比较的模型版本 {version!r}；可用 `python train.py models` 查看")
+            self.load(version)  # refuse a version that would not load
+            self.set_current(version)
+            return version, current
 
     def describe(self) -> list[dict]:
         """One row per version, oldest first: name, whether current, creation, kind, test metrics, threshold."""

@@ -32,6 +32,8 @@ TEXT_COLUMN_NAMES = ("text", "content", "内容", "文本", "message", "msg", "�
                      "广告内容", "广告", "ad", "ad_text", "帖子内容", "描述", "description", "详情")
 SAMPLE_BYTES = 1 << 20
 XLSX_MAX_ROWS = 1_048_575
+XLSX_MAX_COLUMNS = 1_000
+XLSX_MAX_UNPACKED = 2 * 2**30   # bytes of a workbook's unpacked parts
 
 
 @dataclass
@@ -269,6 +271,7 @@ def _jsonl_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
 def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
     import openpyxl
 
+    _check_xlsx_size(source)
     try:
         workbook = openpyxl.load_workbook(_binary(source), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a broken file
@@ -276,10 +279,17 @@ def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
                          "请在 Excel 中打开后重新保存为 .xlsx，或导出为 CSV") from None
     try:
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # the declared size is the file's claim; read only the rows it holds
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
             return
+        header = list(header)
+        while header and header[-1] in (None, ""):
+            header.pop()
+        if len(header) > XLSX_MAX_COLUMNS:
+            raise InputError(f"{source.name} 的表头有 {len(header):,} 列，超过 {XLSX_MAX_COLUMNS} 列的上限；"
+                             "请只导出需要的列")
         columns = [str(c) if c is not None else f"column{i + 1}" for i, c in enumerate(header)]
         width = len(columns)
 
@@ -291,6 +301,20 @@ def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
             yield pd.DataFrame(batch, columns=columns, dtype=object)
     finally:
         workbook.close()
+
+
+def _check_xlsx_size(source: Source) -> None:
+    """Refuse a workbook whose parts would unpack to more than XLSX_MAX_UNPACKED bytes (a zip bomb)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(_binary(source)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        return  # openpyxl says what is wrong with it
+    if unpacked > XLSX_MAX_UNPACKED:
+        raise InputError(f"{source.name} 解压后有 {unpacked / 2**30:.1f} GB，超过 {XLSX_MAX_UNPACKED / 2**30:.0f} GB 的上限"
+                         "（可能是压缩炸弹）；请导出为 CSV 后筛查")
 
 
 def read_chunks(source: Source, chunk_size: int = 20_000) -> Iterator[pd.DataFrame]:
@@ -306,6 +330,11 @@ def read_chunks(source: Source, chunk_size: int = 20_000) -> Iterator[pd.DataFra
     if source.format == "xlsx":
         return _xlsx_chunks(source, chunk_size)
     raise InputError(f"未知的输入格式 {source.format!r}")
+
+
+def count_rows(source: Source) -> int:
+    """Data rows of an input, read through once (to check a limit before any work)."""
+    return sum(len(frame) for frame in read_chunks(source))
 
 
 def read_table(path: str, encoding: str | None = None) -> pd.DataFrame:
@@ -386,6 +415,17 @@ def safe_cell(value):
     return value
 
 
+XLSX_CELL_MAX = 32_767  # Excel's limit on the characters of a cell
+
+
+def _xlsx_cell(value):
+    """A cell Excel can hold: longer text is cut with a visible mark saying how much was cut."""
+    if isinstance(value, str) and len(value) > XLSX_CELL_MAX:
+        kept = XLSX_CELL_MAX - 40
+        return value[:kept] + f"……[超出 Excel 单元格上限，截去 {len(value) - kept:,} 字]"
+    return value
+
+
 class TableWriter:
     """Streams rows to CSV/TSV/JSONL/XLSX. Use through ``atomic_table``."""
 
@@ -407,7 +447,7 @@ class TableWriter:
             if self.rows + len(frame) > XLSX_MAX_ROWS:
                 raise InputError(f"一个 Excel 工作表最多 {XLSX_MAX_ROWS:,} 行；这么大的文件请输出为 .csv 或 .jsonl")
             for row in frame.itertuples(index=False, name=None):
-                self._sheet.append([safe_cell(v) for v in row])
+                self._sheet.append([_xlsx_cell(safe_cell(v)) for v in row])
         self.rows += len(frame)
 
     def _start(self):

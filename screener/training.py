@@ -190,9 +190,10 @@ def fit_corpus(data_path: str | Path, store: ModelStore, version: str, params: d
                make_current: bool = True) -> dict:
     """Train on the corpus's train split, evaluate on its test split, save."""
     corpus = load_corpus(data_path)
-    return fit_and_save(corpus[corpus["split"] == "train"], corpus[corpus["split"] == "test"], store, version,
-                        {"path": str(data_path), "sha256": sha256_file(data_path)}, params=params, notify=notify,
-                        make_current=make_current)
+    with store.writer():
+        return fit_and_save(corpus[corpus["split"] == "train"], corpus[corpus["split"] == "test"], store, version,
+                            {"path": str(data_path), "sha256": sha256_file(data_path)}, params=params, notify=notify,
+                            make_current=make_current)
 
 
 def ensure_builtin_model(models_root: str | Path, data_path: str | Path, version: str | None = None,

@@ -144,3 +144,20 @@ def test_review_tab_records_verdicts_and_retrains(page, small_models, small_corp
         assert "候选模型" in page.inner_text("#comparison")
         page.wait_for_function("document.getElementById('review-pending').textContent === '0'")
         assert len(pd.read_csv(tmp_path / "cases.csv")) == 2
+
+
+def test_highlights_land_on_the_evidence_after_emoji(server, page):
+    url, _ = server
+    ad = "🎉🎉🧧𠀀新年福利！" + SUSPICIOUS
+    page.goto(url)
+    page.fill("#ad", ad)
+    page.click("#score-btn")
+    page.wait_for_selector("#ad-highlight mark.flag")
+    marked = page.eval_on_selector_all("#ad-highlight mark.flag", "marks => marks.map(m => m.textContent)")
+    evidence = page.evaluate("""async (text) => {
+        const r = await (await fetch('/api/score', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                                    body: JSON.stringify({texts: [text]})})).json();
+        return r.results[0].red_flags.map(f => f.evidence);
+    }""", ad)
+    assert marked and all(any(m in e or e in m for e in evidence) for m in marked), (marked, evidence)
+    assert "".join(page.eval_on_selector_all("#ad-highlight", "els => els.map(e => e.textContent)")) == ad

@@ -1,5 +1,7 @@
 """The web app's JSON API, through FastAPI's test client."""
 import io
+import tempfile
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -20,9 +22,9 @@ def client(screener, trained_models, tmp_path):
 
 def wait_for(client, job):
     import time
-    for _ in range(200):
+    for _ in range(1200):
         status = client.get(f"/api/screen/{job}").json()
-        if status["status"] != "running":
+        if status["status"] not in ("queued", "running"):
             return status
         time.sleep(0.05)
     raise AssertionError("screening did not finish")
@@ -212,3 +214,79 @@ def test_review_errors_are_clear(review_app, tmp_path):
     retrain = client.post("/api/retrain")
     assert retrain.status_code == 422 and "还没有记录任何判定" in retrain.json()["detail"]
     assert client.post("/api/review", data={"budget": "0"}).status_code == 422
+
+
+# --- limits, cancelling, one job at a time, who may call ----------------------------------------------------
+def test_bodies_past_the_limit_are_refused_while_they_arrive(client, monkeypatch):
+    from screener.web import app as web
+
+    monkeypatch.setattr(web, "MAX_UPLOAD_BYTES", 1000)
+    declared = client.post("/api/screen", content=b"x" * 10, headers={"Content-Length": str(10 * 2**30),
+                                                                      "Content-Type": "multipart/form-data; boundary=b"})
+    assert declared.status_code == 413 and "MB" in declared.json()["detail"]
+
+    def chunks():  # no Content-Length: counted as it streams
+        for _ in range(200):
+            yield b"y" * 1024
+
+    streamed = client.post("/api/screen", content=chunks(), headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert streamed.status_code == 413
+    too_many_chars = client.post("/api/score", json={"texts": ["广告" * 300_000, "广告" * 300_000]})
+    assert too_many_chars.status_code == 413 and "1,000,000 字" in too_many_chars.json()["detail"]
+    limits = client.get("/api/info").json()["limits"]
+    assert limits["characters_per_request"] == 1_000_000 and limits["screening_jobs_at_once"] == 1
+
+
+def big_upload(rows=60_000):
+    from screener.config import DEFAULT_DATA
+
+    texts = pd.read_csv(DEFAULT_DATA)["text"].tolist()
+    frame = pd.DataFrame({"内容": [f"{texts[i % len(texts)]} 第{i}条" for i in range(rows)]})
+    return frame.to_csv(index=False).encode()
+
+
+def test_jobs_run_one_at_a_time_and_can_be_cancelled(client):
+    import time
+
+    first = client.post("/api/screen", files={"file": ("a.csv", big_upload())}).json()
+    second = client.post("/api/screen", files={"file": ("b.csv", big_upload(100))}).json()
+    assert second["status"] == "queued" and second["ahead"] == 1
+    for _ in range(400):
+        if client.get(f"/api/screen/{first['job']}").json()["status"] == "running":
+            break
+        time.sleep(0.05)
+    assert client.get(f"/api/screen/{second['job']}").json()["status"] == "queued"
+    assert client.delete(f"/api/screen/{first['job']}").status_code == 200
+    assert wait_for(client, first["job"])["status"] == "cancelled"
+    assert client.get(f"/api/screen/{first['job']}/download").status_code == 404
+    assert wait_for(client, second["job"])["status"] == "done"
+    assert client.delete("/api/screen/nope").status_code == 404
+
+
+def test_errors_do_not_show_the_servers_folders(client, tmp_path):
+    resp = client.post("/api/screen", files={"file": ("bad.csv", 'id,内容\n1,"没有闭合\n2,x"y,z\n'.encode())})
+    status = wait_for(client, resp.json()["job"])
+    assert status["status"] == "failed" and "bad.csv" in status["error"]
+    assert str(tmp_path) not in status["error"] and "upload" not in status["error"]
+
+
+def test_only_its_own_host_names_and_same_origin_writes(screener, trained_models, tmp_path):
+    app = create_app(screener, trained_models, pending_path=tmp_path / "p.csv", work_dir=tmp_path / "w",
+                     allowed_hosts=["127.0.0.1", "localhost"])
+    local = TestClient(app, base_url="http://127.0.0.1:8000")
+    assert local.get("/api/info").status_code == 200
+    assert TestClient(app, base_url="http://attacker.example").get("/api/info").status_code == 400
+    verdict = {"text": SUSPICIOUS, "label": 1}
+    assert local.post("/api/cases", json=verdict, headers={"Origin": "http://127.0.0.1:8000"}).status_code == 200
+    cross = local.post("/api/cases", json=verdict, headers={"Origin": "http://attacker.example"})
+    assert cross.status_code == 403 and "其他网站" in cross.json()["detail"]
+    assert local.post("/api/cases", json=verdict).status_code == 200  # programs send no Origin
+
+
+def test_the_temporary_folder_goes_when_the_server_stops(screener, trained_models, tmp_path):
+    app = create_app(screener, trained_models, pending_path=tmp_path / "p.csv")
+    with TestClient(app) as client:
+        job = client.post("/api/screen", files={"file": ("a.csv", "内容\n一条广告\n".encode())}).json()["job"]
+        assert wait_for(client, job)["status"] == "done"
+        folder = next(p for p in Path(tempfile.gettempdir()).glob("ad-screener-*") if (p / job).is_dir())
+    assert not folder.exists()

@@ -11,10 +11,10 @@ import pandas as pd
 
 from ..corpus import duplicate_key, load_corpus
 from ..errors import DataError
-from ..files import atomic_file, sha256_file
+from ..files import atomic_file, remove_stale_partials, sha256_file
 from ..report import format_red_flags
 from ..scoring import Scorer, load_scorer
-from ..store import ModelStore
+from ..store import ModelStore, one_writer
 from ..training import ensure_builtin_model, fit_and_save, metrics, model_metadata, train_schemes
 from .adapt import ADAPT_RULE as METHOD, BACKGROUND_PART, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE, adapt, \
     read_background
@@ -114,6 +114,7 @@ def _signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+@one_writer
 def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: ModelStore, prefer_new: bool = False,
               force: bool = False, encoding: str | None = None, case_weight: float | None = None,
               notify=None) -> dict:
@@ -138,7 +139,8 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
     background = store.load_parts(current.version).get(BACKGROUND_PART) or []
     inherited = current.metadata.get("background")
     cases_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, staged = tempfile.mkstemp(prefix=f".{cases_path.name}.", suffix=".partial", dir=cases_path.parent)
+    remove_stale_partials(cases_path)
+    fd, staged = tempfile.mkstemp(prefix=f".{cases_path.name}.{os.getpid()}.", suffix=".partial", dir=cases_path.parent)
     os.close(fd)
 
     def build(version: str) -> Scorer:
@@ -173,6 +175,7 @@ ADAPT_RULE = (f"an adapted model is promoted when, on the same test data, its F1
               "(the background changes what normal looks like, so a little ground on hand-written tests is allowed)")
 
 
+@one_writer
 def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path, store: ModelStore,
                       text_column: str | None = None, encoding: str | None = None, force: bool = False,
                       notify=None) -> dict:
@@ -234,7 +237,7 @@ def _set_aside_table(screener: Scorer, table: pd.DataFrame, source: str) -> pd.D
         "source": source,
         "score": [r.score for r in results],
         "level": [r.level for r in results],
-        "red_flags": [format_red_flags(r.red_flags) for r in results],
+        "red_flags": [format_red_flags(r.red_flags, r.red_flags_omitted) for r in results],
         "round": table["round"].tolist(),
     })
     return leads.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

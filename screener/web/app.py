@@ -2,29 +2,37 @@
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
 import threading
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 from fastapi import FastAPI, File, Form, HTTPException, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from pydantic import BaseModel, Field
 
 from ..config import DEFAULT_CASES, DEFAULT_DATA
-from ..errors import ScreenerError
+from ..errors import Cancelled, ScreenerError
 from ..files import atomic_file, now_iso
 from ..retrain.review import DEFAULT_BUDGET
 from ..scoring import LONE_SURROGATE, Scorer
 from ..store import ModelStore
+from ..tables import XLSX_MAX_COLUMNS, XLSX_MAX_UNPACKED
 
 MAX_TEXTS = 1_000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPLOAD_ROWS = 200_000
 MAX_REVIEW_BUDGET = 1_000
+MAX_REQUEST_CHARS = 1_000_000       # characters of all texts of one /api/score request
+MAX_REQUEST_BYTES = 8 * 1024 * 1024  # any request that is not an upload
+MULTIPART_OVERHEAD = 64 * 1024      # form headers around an uploaded file
 UPLOAD_FORMATS = {".csv": ".csv", ".tsv": ".tsv", ".txt": ".csv", ".xlsx": ".xlsx", ".jsonl": ".jsonl"}
 PENDING_COLUMNS = ["text", "label", "category", "who", "when", "source"]
 STATIC = Path(__file__).with_name("static")
@@ -70,10 +78,11 @@ class Job:
     name: str
     folder: Path
     output: Path
-    status: str = "running"
+    status: str = "queued"          # queued, running, done, failed, cancelled
     rows_done: int = 0
     error: str | None = None
     summary: dict = field(default_factory=dict)
+    cancel: threading.Event = field(default_factory=threading.Event)
 
     @property
     def ledger(self) -> Path:
@@ -143,12 +152,46 @@ class PendingCases:
 
 
 def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir: Path | None = None,
-               jobs: int = 1, corpus_path: Path = DEFAULT_DATA, cases_path: Path = DEFAULT_CASES) -> FastAPI:
-    """The app, around one loaded model (replaced when the page promotes a retrained one)."""
-    app = FastAPI(title="广告风险筛查", description="Screen Chinese ads for illegal-fundraising and elder-fraud risk.")
-    pending = PendingCases(pending_path)
+               jobs: int = 1, corpus_path: Path = DEFAULT_DATA, cases_path: Path = DEFAULT_CASES,
+               allowed_hosts: list[str] | None = None) -> FastAPI:
+    """The app, around one loaded model (replaced when the page promotes a retrained one).
+
+    ``allowed_hosts``: the Host names the server answers to (others get 400, which stops DNS
+    rebinding); None answers any. Without ``work_dir`` uploads go to a temporary folder that is
+    removed when the server stops.
+    """
     work = Path(work_dir or tempfile.mkdtemp(prefix="ad-screener-"))
     screen_jobs: dict[str, Job] = {}
+    job_queue: queue.Queue = queue.Queue()
+
+    worker: list[threading.Thread] = []
+    worker_lock = threading.Lock()
+
+    def enqueue(item) -> None:
+        with worker_lock:
+            if not worker:
+                worker.append(threading.Thread(target=_job_worker, args=(job_queue,), daemon=True))
+                worker[0].start()
+        job_queue.put(item)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        for job in screen_jobs.values():
+            job.cancel.set()
+        if worker:
+            job_queue.put(None)
+            worker[0].join(timeout=30)
+        if work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+    app = FastAPI(title="广告风险筛查", description="Screen Chinese ads for illegal-fundraising and elder-fraud risk.",
+                  lifespan=lifespan)
+    app.add_middleware(SameOriginWrites)
+    app.add_middleware(BodyLimit)
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    pending = PendingCases(pending_path)
     reviews: dict[str, ReviewQueue] = {}
     retraining = Retraining()
     retrain_lock = threading.Lock()
@@ -164,14 +207,21 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         screener = model["scorer"]
         return {"model": screener.version, "threshold": screener.threshold, "high_from": screener.levels.high,
                 "pending_cases": pending.count(), "pending_file": str(pending_path),
-                "limits": {"texts_per_request": MAX_TEXTS, "upload_bytes": MAX_UPLOAD_BYTES,
-                           "upload_rows": MAX_UPLOAD_ROWS}}
+                "limits": {"texts_per_request": MAX_TEXTS, "characters_per_request": MAX_REQUEST_CHARS,
+                           "request_bytes": MAX_REQUEST_BYTES, "upload_bytes": MAX_UPLOAD_BYTES,
+                           "upload_rows": MAX_UPLOAD_ROWS, "xlsx_columns": XLSX_MAX_COLUMNS,
+                           "xlsx_unpacked_bytes": XLSX_MAX_UNPACKED, "review_budget": MAX_REVIEW_BUDGET,
+                           "screening_jobs_at_once": 1}}
 
     @app.post("/api/score")
     def score(request: ScoreRequest):
         """Score ads: {"texts": [...]} -> {"results": [...]}, in input order."""
         if len(request.texts) > MAX_TEXTS:
             raise HTTPException(413, f"每次请求最多 {MAX_TEXTS} 条；其余的请分批发送，或上传文件")
+        characters = sum(len(t) for t in request.texts)
+        if characters > MAX_REQUEST_CHARS:
+            raise HTTPException(413, f"每次请求最多 {MAX_REQUEST_CHARS:,} 字（这次 {characters:,} 字）；"
+                                     "请分批发送，或上传文件")
         return {"results": [r.to_dict() for r in model["scorer"].score_ads(request.texts)]}
 
     @app.post("/api/cases")
@@ -196,8 +246,20 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         stem = Path(file.filename).stem or "listings"
         job = Job(job_id, file.filename, folder, folder / f"{stem}_screened{UPLOAD_FORMATS[suffix]}")
         screen_jobs[job_id] = job
-        threading.Thread(target=_run_job, args=(job, source, model["scorer"], models_dir, jobs), daemon=True).start()
-        return {"job": job_id, "status": job.status}
+        enqueue((job, source, model["scorer"], models_dir, jobs))
+        return {"job": job_id, "status": job.status, "ahead": ahead_of(job)}
+
+    @app.delete("/api/screen/{job_id}")
+    def cancel(job_id: str):
+        """Stop a queued or running screening job; nothing of it is written."""
+        job = screen_jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, "没有这个筛查任务")
+        if job.status in ("queued", "running"):
+            job.cancel.set()
+            if job.status == "queued":
+                job.status = "cancelled"
+        return {"job": job.id, "status": job.status}
 
     @app.get("/api/screen/{job_id}")
     def job_status(job_id: str):
@@ -206,7 +268,14 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         if job is None:
             raise HTTPException(404, "没有这个筛查任务")
         return {"job": job.id, "name": job.name, "status": job.status, "rows_done": job.rows_done,
-                "error": job.error, **job.summary}
+                "ahead": ahead_of(job), "error": job.error, **job.summary}
+
+    def ahead_of(job: Job) -> int:
+        """Jobs that run before a queued one."""
+        if job.status != "queued":
+            return 0
+        earlier = list(screen_jobs.values())
+        return sum(j.status in ("queued", "running") for j in earlier[:earlier.index(job)])
 
     def finished(job_id: str) -> Job:
         job = screen_jobs.get(job_id)
@@ -325,6 +394,78 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
     return app
 
 
+class BodyLimit:
+    """Refuse a request body past its limit while it arrives, not after it was spooled to disk."""
+
+    UPLOADS = ("/api/screen", "/api/review")
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        upload = scope["path"] in self.UPLOADS
+        limit = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD if upload else MAX_REQUEST_BYTES
+        advice = ("请用 `python predict.py --input 文件` 筛查" if upload else "请分批发送")
+        message = f"请求超过 {limit // 2**20} MB；{advice}"
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
+        received, started, refused = 0, False, False
+
+        async def counted_receive():
+            nonlocal received, refused
+            event = await receive()
+            if event["type"] == "http.request":
+                received += len(event.get("body", b""))
+                if received > limit and not refused:
+                    refused = True  # answer now: the app's body parser would turn any error into a 400
+                    if not started:
+                        await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
+                    raise _TooLarge
+            return event
+
+        async def tracked_send(event):
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent
+            started = started or event["type"] == "http.response.start"
+            await send(event)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except _TooLarge:
+            pass
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class SameOriginWrites:
+    """Requests that change state (uploads, verdicts, retraining) only from the page's own origin.
+
+    A browser names the page that sent a request in ``Origin``; another site's page cannot
+    post files or verdicts here. Programs that send no ``Origin`` (curl) are not browsers.
+    """
+
+    SAFE = ("GET", "HEAD", "OPTIONS")
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] not in self.SAFE:
+            headers = dict(scope.get("headers") or [])
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if origin and (origin == "null" or urlsplit(origin).netloc != host):
+                response = JSONResponse({"detail": "拒绝来自其他网站的请求：请在本页面上操作"}, status_code=403)
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 def _save_upload(file: UploadFile, folder: Path, suffix: str, instead: str) -> Path:
     """The upload in folder, read in blocks and refused (nothing kept) past MAX_UPLOAD_BYTES."""
     folder.mkdir(parents=True)
@@ -341,26 +482,47 @@ def _save_upload(file: UploadFile, folder: Path, suffix: str, instead: str) -> P
     return source
 
 
+def _job_worker(job_queue: queue.Queue) -> None:
+    """One screening job at a time: a file uses every worker process it is given; others wait their turn."""
+    while (item := job_queue.get()) is not None:
+        job = item[0]
+        if job.cancel.is_set():
+            job.status = "cancelled"
+            shutil.rmtree(job.folder, ignore_errors=True)
+            continue
+        _run_job(*item)
+
+
 def _run_job(job: Job, source: Path, screener: Scorer, models_dir: Path, jobs: int) -> None:
     from ..batch import screen_file
 
     def progress(rows):
         job.rows_done = rows
 
+    job.status = "running"
     try:
         summary = screen_file(str(source), str(job.output), quiet=True, jobs=jobs, models_dir=models_dir,
                               screener=screener, on_progress=progress, keep_top=500, max_rows=MAX_UPLOAD_ROWS,
-                              ledger=str(job.ledger))
+                              ledger=str(job.ledger), should_stop=job.cancel.is_set)
         job.summary = {"rows": summary.rows, "scored": summary.scored, "errors": summary.errors,
                        "levels": summary.levels, "histogram": summary.histogram, "seconds": round(summary.seconds, 2),
                        "flagged": summary.flagged_rows(), "download": f"/api/screen/{job.id}/download",
                        "leads": summary.leads, "ledger": f"/api/screen/{job.id}/ledger"}
         job.rows_done = summary.rows
         job.status = "done"
+    except Cancelled:
+        job.status = "cancelled"
     except ScreenerError as e:
-        job.error, job.status = str(e), "failed"
+        job.error, job.status = _without_paths(str(e), job), "failed"
     except Exception as e:  # a broken upload must not stop the server
-        job.error, job.status = f"文件无法筛查（{type(e).__name__}: {e}）", "failed"
+        job.error, job.status = _without_paths(f"文件无法筛查（{type(e).__name__}: {e}）", job), "failed"
     finally:
         if job.status != "done":
-            source.unlink(missing_ok=True)
+            shutil.rmtree(job.folder, ignore_errors=True)
+
+
+def _without_paths(message: str, job: Job) -> str:
+    """An error as the uploader may read it: the server's folders replaced by the upload's name."""
+    for path in sorted((str(p) for p in job.folder.glob("*")), key=len, reverse=True):
+        message = message.replace(path, job.name)
+    return message.replace(str(job.folder), "")
