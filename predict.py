@@ -43,13 +43,16 @@ def _read_stdin_lines() -> list[str]:
               "e.g. 来源).")
 @click.option("--region-column", metavar="COL", help="Column with the area of each ad (default: found by name, "
               "e.g. 地区).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Screen on a Dask cluster: tcp://HOST:8786, or local[:N] for N local worker processes. "
+                   "--input may then be a glob of .parquet/.csv/.tsv/.jsonl files (quote it).")
 @click.option("--force", is_flag=True, help="Allow --output (or --ledger) to be the --input file itself, replacing it.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
               help="Judge against this threshold (0-1) for this run instead of the model's own.")
 @model_option
 @models_dir_option
 def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, ledger, date_column, source_column,
-         region_column, force, threshold, model_version, models_dir):
+         region_column, scheduler, force, threshold, model_version, models_dir):
     """Score ads for illegal-fundraising / elder-fraud risk (0-100, level 高/中/低) and say why.
 
     ADS are ad texts; '-' reads standard input, one ad per line, and prints one
@@ -63,6 +66,7 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
       cat ads.txt | python predict.py --json - > scores.jsonl
       python predict.py --input listings.xlsx --output screened.xlsx
       python predict.py --input export.csv -o screened.csv --ledger 风险台账.xlsx
+      python predict.py --input 'scraped/*.parquet' -o screened.parquet --scheduler local:2
     """
     from screener.report import human, one_line
     from screener.scoring import Failure, load_scorer
@@ -80,7 +84,17 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
             if path and path != "-" and os.path.exists(path) and os.path.samefile(path, input_path):
                 raise click.UsageError(f"{option} 与 --input 是同一个文件（{path}）：写入会覆盖原始数据。"
                                        "请换一个文件名；确要覆盖请加 --force")
+    if scheduler and not input_path:
+        raise click.UsageError("--scheduler 需要与 --input 一起使用")
     ensure_builtin_model(models_dir, DEFAULT_DATA, model_version, notify=notify)
+    if scheduler:
+        from screener.distributed import screen_on_cluster
+
+        screen_on_cluster(input_path, output, scheduler, models_dir=models_dir, text_column=text_column,
+                          encoding=encoding, version=model_version, threshold=threshold, ledger=ledger,
+                          date_column=date_column, source_column=source_column, region_column=region_column,
+                          notify=None if quiet else notify)
+        return
     if input_path:
         from screener.batch import screen_file
 

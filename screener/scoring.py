@@ -29,6 +29,7 @@ _TOKEN_LABELS = {"xxphone": "〈电话号码〉", "xxwechat": "〈微信号〉",
                  "xxpcta": "〈百分比≤3%〉", "xxpctb": "〈百分比3-6%〉", "xxpctc": "〈百分比6-10%〉",
                  "xxpctd": "〈百分比10-20%〉", "xxpcte": "〈百分比>20%〉"}
 _ASCII = re.compile(r"^[\x00-\x7f]*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def check_text(text) -> tuple[str, list[str]]:
         raise InputError(f"不是文本（{type(text).__name__}）")
     if not text.strip():
         raise InputError("广告内容为空")
+    if not _CONTROL.sub("", text).strip():
+        raise InputError("广告内容只有控制字符，没有文字")
     if LONE_SURROGATE.search(text):
         raise InputError("广告含有无效字符（孤立的代理码位，文本在导出时已损坏），无法评分；请检查原始数据的编码")
     warnings = []

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
 from features.normalise import HAS_CJK
@@ -26,8 +27,9 @@ from .errors import InputError
 from .files import atomic_file
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "txt", ".xlsx": "xlsx", ".xlsm": "xlsx",
-           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                  ".parquet": "parquet"}
 TEXT_COLUMN_NAMES = ("text", "content", "内容", "文本", "message", "msg", "短信内容", "短信", "正文", "body",
                      "广告内容", "广告", "ad", "ad_text", "帖子内容", "描述", "description", "详情")
 SAMPLE_BYTES = 1 << 20
@@ -77,6 +79,8 @@ def _sniff_format(data: bytes) -> str:
     head = data[:SAMPLE_BYTES]
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet"
     text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \r\n\t")
     if text.startswith("{"):
         return "jsonl"
@@ -107,6 +111,10 @@ def open_source(path: str, encoding: str | None = None, format: str | None = Non
         if fmt is None:
             fmt = _sniff_format(sample)
         source = Source(path, fmt)
+    if source.format == "parquet":
+        if not sample.startswith(b"PAR1"):
+            raise InputError(f"{source.name} 不是 Parquet 文件（开头没有 PAR1 标记）；请检查文件或扩展名")
+        return source
     if source.format == "xlsx":
         if not sample.startswith(b"PK\x03\x04"):
             raise InputError(f"{source.name} 不是 Excel .xlsx 工作簿（可能是旧的 .xls 或改了扩展名的其他文件）；"
@@ -303,6 +311,19 @@ def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
         workbook.close()
 
 
+def _parquet_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """Rows of a Parquet file in batches, streamed from its row groups."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(_binary(source))
+        for batch in parquet.iter_batches(batch_size=chunk_size):
+            yield batch.to_pandas()
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"{source.name} 无法作为 Parquet 文件读取（{e}）") from None
+
+
 def _check_xlsx_size(source: Source) -> None:
     """Refuse a workbook whose parts would unpack to more than XLSX_MAX_UNPACKED bytes (a zip bomb)."""
     import zipfile
@@ -329,6 +350,8 @@ def read_chunks(source: Source, chunk_size: int = 20_000) -> Iterator[pd.DataFra
         return _jsonl_chunks(source, chunk_size)
     if source.format == "xlsx":
         return _xlsx_chunks(source, chunk_size)
+    if source.format == "parquet":
+        return _parquet_chunks(source, chunk_size)
     raise InputError(f"未知的输入格式 {source.format!r}")
 
 
@@ -389,7 +412,7 @@ def output_format(path: str | None) -> str:
         return "csv"
     fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise InputError(f"无法写入 {path}：输出文件名须以 .csv、.tsv、.xlsx 或 .jsonl 结尾")
+        raise InputError(f"无法写入 {path}：输出文件名须以 .csv、.tsv、.xlsx、.jsonl 或 .parquet 结尾")
     return fmt
 
 
@@ -415,6 +438,55 @@ def safe_cell(value):
     return value
 
 
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, str) and value == "") or (isinstance(value, float) and value != value)
+
+
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _cell_kind(values: pd.Series):
+    """The Parquet type of an object column from its filled cells: boolean, float, or text."""
+    import pyarrow as pa
+
+    filled = [v for v in values if not _empty(v)]
+    if filled and all(isinstance(v, (bool, np.bool_)) for v in filled):
+        return pa.bool_()
+    if filled and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                      for v in filled):
+        return pa.float64()
+    return pa.string()
+
+
+def _as_parquet(value, kind):
+    import pyarrow as pa
+
+    if _empty(value):
+        return None
+    if _is_text(kind):
+        return _parquet_text(value)
+    if pa.types.is_boolean(kind):
+        return bool(value) if isinstance(value, (bool, np.bool_)) else None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parquet_text(value):
+    """A cell of a text column: None stays missing, lists and objects become JSON, anything else text."""
+    if value is None or isinstance(value, str):
+        return None if value is None else writable_text(value)
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
 XLSX_CELL_MAX = 32_767  # Excel's limit on the characters of a cell
 
 
@@ -431,7 +503,7 @@ class TableWriter:
 
     def __init__(self, stream, fmt: str):
         self.fmt, self.stream, self.rows, self.columns = fmt, stream, 0, None
-        self._book = self._sheet = None
+        self._book = self._sheet = self._parquet = None
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.columns is None:
@@ -443,6 +515,8 @@ class TableWriter:
         elif self.fmt == "jsonl":
             for record in frame.to_dict(orient="records"):
                 self.stream.write(writable_text(json.dumps(record, ensure_ascii=False, default=str)) + "\n")
+        elif self.fmt == "parquet":
+            self._write_parquet(frame)
         else:
             if self.rows + len(frame) > XLSX_MAX_ROWS:
                 raise InputError(f"一个 Excel 工作表最多 {XLSX_MAX_ROWS:,} 行；这么大的文件请输出为 .csv 或 .jsonl")
@@ -461,7 +535,54 @@ class TableWriter:
             self._sheet = self._book.create_sheet("screened")
             self._sheet.append([safe_cell(c) for c in self.columns])
 
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        """Every chunk in the first chunk's schema. A column of mixed cells (text, numbers and empty cells, as
+        result columns and spreadsheets have) is numeric or boolean when all its filled cells are, else text."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            fields = []
+            for c in frame.columns:
+                kind = _cell_kind(frame[c]) if frame[c].dtype == object else None
+                fields.append(pa.field(str(c), kind) if kind is not None else
+                              pa.Schema.from_pandas(frame[[c]], preserve_index=False).field(0))
+            schema = pa.schema([pa.field(f.name, pa.string()) if pa.types.is_null(f.type) or _is_text(f.type) else f
+                                for f in fields])
+            self._parquet = pq.ParquetWriter(self.stream, schema)
+        schema = self._parquet.schema
+        columns = {}
+        for field in schema:
+            values = frame[field.name]
+            if values.dtype == object or _is_text(field.type):
+                values = [_as_parquet(v, field.type) for v in values]
+            columns[field.name] = values
+        try:
+            table = pa.Table.from_pydict({k: list(v) if not isinstance(v, list) else v for k, v in columns.items()},
+                                         schema=schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise InputError(f"输入的列在不同部分类型不一致，无法写成一个 Parquet 文件（{e}）；"
+                             "请输出为 .csv 或 .jsonl") from None
+        self._parquet.write_table(table)
+
+    def discard(self) -> None:
+        """Let go of a half-written file (the atomic writer removes it)."""
+        if self._parquet is not None:
+            try:
+                self._parquet.close()
+            except (OSError, ValueError):
+                pass
+            self._parquet = None
+
     def close(self):
+        if self.fmt == "parquet":
+            if self._parquet is None:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                self._parquet = pq.ParquetWriter(self.stream, pa.schema([pa.field(c, pa.string())
+                                                                         for c in self.columns or []]))
+            self._parquet.close()
         if self.fmt == "xlsx":
             if self._book is None:
                 self.columns = self.columns or []
@@ -489,8 +610,15 @@ def open_table_writer(path: str | None, fmt: str, stdout=None):
         writer.close()
         return
     # UTF-8 with BOM so that Excel shows the Chinese of a CSV correctly.
-    mode, encoding = ("wb", None) if fmt == "xlsx" else ("w", "utf-8-sig" if fmt in ("csv", "tsv") else "utf-8")
+    if fmt in ("xlsx", "parquet"):
+        mode, encoding = "wb", None
+    else:
+        mode, encoding = "w", "utf-8-sig" if fmt in ("csv", "tsv") else "utf-8"
     with atomic_file(path, mode, encoding=encoding) as (f, _):
         writer = TableWriter(f, fmt)
-        yield writer
+        try:
+            yield writer
+        except BaseException:
+            writer.discard()
+            raise
         writer.close()

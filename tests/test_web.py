@@ -129,6 +129,8 @@ def test_a_broken_character_fails_only_its_own_text(client):
     assert resp.status_code == 200
     first, second = resp.json()["results"]
     assert "无效字符" in first["error"] and second["flagged"] is False
+    controls = client.post("/api/score", json={"texts": ["\x00\x01\x07", NORMAL]}).json()["results"]
+    assert "只有控制字符" in controls[0]["error"] and "score" in controls[1]
     resp = client.post("/api/cases", content='{"text": "保本\\ud800保息", "label": 1}'.encode(),
                        headers={"Content-Type": "application/json"})
     assert resp.status_code == 422 and "无效字符" in resp.json()["detail"]
