@@ -46,13 +46,15 @@ def _read_stdin_lines() -> list[str]:
 @click.option("--scheduler", metavar="ADDRESS",
               help="Screen on a Dask cluster: tcp://HOST:8786, or local[:N] for N local worker processes. "
                    "--input may then be a glob of .parquet/.csv/.tsv/.jsonl files (quote it).")
+@click.option("--explain", type=click.Choice(["flagged", "all"]), default="flagged", show_default=True,
+              help="With --input: find the most influential terms (top_terms) for flagged rows only, or for all.")
 @click.option("--force", is_flag=True, help="Allow --output (or --ledger) to be the --input file itself, replacing it.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
               help="Judge against this threshold (0-1) for this run instead of the model's own.")
 @model_option
 @models_dir_option
 def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, ledger, date_column, source_column,
-         region_column, scheduler, force, threshold, model_version, models_dir):
+         region_column, scheduler, explain, force, threshold, model_version, models_dir):
     """Score ads for illegal-fundraising / elder-fraud risk (0-100, level 高/中/低) and say why.
 
     ADS are ad texts; '-' reads standard input, one ad per line, and prints one
@@ -93,7 +95,7 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
         screen_on_cluster(input_path, output, scheduler, models_dir=models_dir, text_column=text_column,
                           encoding=encoding, version=model_version, threshold=threshold, ledger=ledger,
                           date_column=date_column, source_column=source_column, region_column=region_column,
-                          notify=None if quiet else notify)
+                          notify=None if quiet else notify, explain=explain)
         return
     if input_path:
         from screener.batch import screen_file
@@ -101,7 +103,7 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
         screen_file(input_path, output, text_column=text_column, encoding=encoding, jobs=jobs, quiet=quiet,
                     models_dir=models_dir, version=model_version, threshold=threshold, notify=notify,
                     fmt="jsonl" if as_json else None, ledger=ledger, date_column=date_column,
-                    source_column=source_column, region_column=region_column)
+                    source_column=source_column, region_column=region_column, explain=explain)
         return
     from_stdin = ads == ("-",)
     texts = _read_stdin_lines() if from_stdin else list(ads)

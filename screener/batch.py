@@ -19,7 +19,7 @@ from .campaigns import CampaignGrouper
 from .errors import Cancelled, InputError, ScreenerError
 from .ledger import write_ledger
 from .report import RESULT_COLUMNS, error_cells, format_red_flags, result_cells
-from .scoring import HIGH, LOW, MEDIUM, Result, Scorer, check_text, load_scorer
+from .scoring import EXPLAIN_FLAGGED, HIGH, LOW, MEDIUM, Result, Scorer, check_text, load_scorer
 from .tables import (DATE_COLUMN_NAMES, REGION_COLUMN_NAMES, SOURCE_COLUMN_NAMES, check_writable, count_rows,
                      find_column, open_source, open_table_writer, output_format, read_chunks, resolve_text_column)
 
@@ -71,6 +71,7 @@ class Summary:
 
 # --- worker side ---------------------------------------------------------------------------------
 _worker: Scorer | None = None
+_explain = EXPLAIN_FLAGGED
 
 
 def _die_with_parent(parent: int) -> None:
@@ -85,22 +86,22 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _start_worker(models_root: str, version: str, threshold: float, parent: int) -> None:
-    global _worker
+def _start_worker(models_root: str, version: str, threshold: float, parent: int, explain: str) -> None:
+    global _worker, _explain
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
-    _worker = load_scorer(models_root, version, threshold)
+    _worker, _explain = load_scorer(models_root, version, threshold), explain
 
 
 def _score_in_worker(texts: list[str]) -> list[Result]:
-    return _worker.analyse(texts)
+    return _worker.analyse(texts, explain=_explain)
 
 
 class _Scorer:
     """Scores unique texts, in worker processes when the input is large."""
 
-    def __init__(self, screener: Scorer, models_root: str, jobs: int):
-        self.screener, self.models_root, self.jobs = screener, models_root, jobs
+    def __init__(self, screener: Scorer, models_root: str, jobs: int, explain: str):
+        self.screener, self.models_root, self.jobs, self.explain = screener, models_root, jobs, explain
         self.pool = None
 
     def start_pool(self):
@@ -108,12 +109,12 @@ class _Scorer:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start_worker,
                                             initargs=(self.models_root, self.screener.version, self.screener.threshold,
-                                                      os.getpid()))
+                                                      os.getpid(), self.explain))
 
     def submit(self, texts: list[str]):
         """A handle whose ``result()`` is the compact results of texts, in order."""
         if self.pool is None:
-            done = self.screener.analyse(texts) if texts else []
+            done = self.screener.analyse(texts, explain=self.explain) if texts else []
             return _Done(done)
         batches = [texts[i:i + WORKER_BATCH] for i in range(0, len(texts), WORKER_BATCH)]
         return _Pending([self.pool.submit(_score_in_worker, b) for b in batches])
@@ -188,13 +189,13 @@ class Grouping:
 
 
 def _finish_chunk(frame, prepared, todo, scored, cache, structured: bool, summary: Summary,
-                  screener: Scorer, grouping: Grouping) -> pd.DataFrame:
+                  screener: Scorer, grouping: Grouping, explain: str = EXPLAIN_FLAGGED) -> pd.DataFrame:
     if len(cache) + len(todo) > CACHE_LIMIT:
         cache.clear()
     cache.update(zip(todo, scored))
     evicted = list({v for kind, v in prepared if kind == "text" and v not in cache})
     if evicted:  # seen in an earlier chunk, then dropped from the bounded cache
-        cache.update(zip(evicted, screener.analyse(evicted)))
+        cache.update(zip(evicted, screener.analyse(evicted, explain=explain)))
     rows = []
     for i, (kind, value) in enumerate(prepared):
         if kind == "error":
@@ -229,7 +230,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 screener: Scorer | None = None,
                 on_progress=None, keep_top: int = 0, max_rows: int | None = None, fmt: str | None = None,
                 ledger: str | None = None, date_column: str | None = None, source_column: str | None = None,
-                region_column: str | None = None, should_stop=None) -> Summary:
+                region_column: str | None = None, should_stop=None, explain: str = EXPLAIN_FLAGGED) -> Summary:
     """Screen a file; every input row comes back, in order, with its score and reasons.
 
     Flagged rows are grouped into campaigns (the ``campaign`` column); with ``ledger`` the
@@ -262,7 +263,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                         find_column(first, source_column, SOURCE_COLUMN_NAMES, source.name),
                         find_column(first, region_column, REGION_COLUMN_NAMES, source.name))
     jobs = jobs or os.cpu_count() or 1
-    scorer = _Scorer(screener, str(models_dir), jobs)
+    scorer = _Scorer(screener, str(models_dir), jobs, explain)
     if len(first) >= min(chunk_rows, IN_PROCESS_BELOW):
         scorer.start_pool()
     summary, cache = Summary(keep_top=keep_top), {}
@@ -277,7 +278,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 while len(pending) > limit:
                     frame, prepared, todo, _, handle = pending.popleft()
                     out = _finish_chunk(frame, prepared, todo, handle.result(), cache, structured, summary,
-                                        screener, grouping)
+                                        screener, grouping, explain)
                     writer.write(out)
                     progress.update(len(frame))
                     if on_progress:

@@ -20,7 +20,7 @@ from .batch import Grouping, Summary, _finish_chunk, _prepare
 from .campaigns import CampaignGrouper
 from .errors import InputError
 from .ledger import write_ledger
-from .scoring import Scorer, load_scorer
+from .scoring import EXPLAIN_FLAGGED, Scorer, load_scorer
 from .tables import (DATE_COLUMN_NAMES, FORMATS, REGION_COLUMN_NAMES, SOURCE_COLUMN_NAMES, check_writable, find_column,
                      open_source, open_table_writer, output_format, read_chunks, resolve_text_column)
 
@@ -82,14 +82,15 @@ def _worker_scorer(models_root: str, version: str, threshold: float | None) -> S
     return _loaded[key]
 
 
-def score_partition(part: Partition, column: str, models_root: str, version: str, threshold: float | None):
+def score_partition(part: Partition, column: str, models_root: str, version: str, threshold: float | None,
+                    explain: str):
     """On a worker: read a partition and analyse its distinct texts."""
     frame = read_partition(part)
     if len(frame) and column not in frame.columns:
         raise InputError(f"{part.path} 缺少要筛查的列 {column!r}；现有的列：{', '.join(map(str, frame.columns))}")
     prepared, todo = _prepare(frame, column, {}) if len(frame) else ([], [])
     scorer = _worker_scorer(models_root, version, threshold)
-    return frame, prepared, todo, scorer.analyse(todo)
+    return frame, prepared, todo, scorer.analyse(todo, explain=explain)
 
 
 def require_dask() -> None:
@@ -119,7 +120,8 @@ def connect(scheduler: str):
 def screen_on_cluster(pattern: str, output: str, scheduler: str, *, models_dir, text_column: str | None = None,
                       encoding: str | None = None, version: str | None = None, threshold: float | None = None,
                       ledger: str | None = None, date_column: str | None = None, source_column: str | None = None,
-                      region_column: str | None = None, notify=None, client=None) -> Summary:
+                      region_column: str | None = None, notify=None, client=None,
+                      explain: str = EXPLAIN_FLAGGED) -> Summary:
     """Screen every partition of the files on a Dask cluster; one output, rows in input order."""
     require_dask()
     notify = notify or (lambda m: None)
@@ -145,7 +147,7 @@ def screen_on_cluster(pattern: str, output: str, scheduler: str, *, models_dir, 
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         notify(f"Dask：{len(parts)} 个分区，{workers} 个工作进程（{scheduler}）")
-        args = (column, str(Path(models_dir).resolve()), scorer.version, threshold)
+        args = (column, str(Path(models_dir).resolve()), scorer.version, threshold, explain)
         summary = Summary()
         in_flight = []
         queue = iter(parts)
