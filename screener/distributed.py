@@ -94,10 +94,10 @@ def score_partition(part: Partition, column: str, models_root: str, version: str
 
 
 def require_dask() -> None:
-    try:
-        import dask.distributed  # noqa: F401
-    except ImportError:
-        raise InputError("在集群上筛查需要 Dask：请运行 pip install -e \".[dask]\"") from None
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise InputError("在集群上筛查需要 Dask：请运行 pip install -e \".[dask]\"")
 
 
 def connect(scheduler: str):

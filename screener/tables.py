@@ -253,7 +253,7 @@ def _batched(records, chunk_size: int) -> Iterator[list]:
 def _txt_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
     check_lines(source)
     for batch in _batched(_lines(source), chunk_size):
-        yield pd.DataFrame({"text": batch})
+        yield pd.DataFrame({"text": batch}, dtype=object)  # object: a broken character stays for its row's error
 
 
 def _json_objects(source: Source) -> Iterator[dict]:
@@ -273,7 +273,7 @@ def _json_objects(source: Source) -> Iterator[dict]:
 def _jsonl_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:
     check_lines(source)
     for batch in _batched(_json_objects(source), chunk_size):
-        yield pd.DataFrame(batch)
+        yield pd.DataFrame(batch, dtype=object)
 
 
 def _xlsx_chunks(source: Source, chunk_size: int) -> Iterator[pd.DataFrame]:

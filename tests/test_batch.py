@@ -132,7 +132,7 @@ def test_user_errors_fail_before_work(models_dir, tmp_path):
     result = run(["--input", str(src), "--output", str(tmp_path / "no" / "such" / "dir.csv")])
     assert result.exit_code == 1 and "不存在" in result.output
     result = run(["--input", str(src), "--output", str(tmp_path / "out.docx")])
-    assert result.exit_code == 1 and "须以 .csv、.tsv、.xlsx 或 .jsonl 结尾" in result.output
+    assert result.exit_code == 1 and "须以 .csv、.tsv、.xlsx、.jsonl 或 .parquet 结尾" in result.output
 
 
 def test_undecodable_bytes_mid_file_leave_no_output(models_dir, tmp_path):

@@ -301,3 +301,19 @@ def test_xlsx_cells_past_excels_limit_are_cut_with_a_mark(models_dir, tmp_path):
     assert screen("--input", path, "--output", out).returncode == 0
     cell = openpyxl.load_workbook(out).active["A2"].value
     assert len(cell) <= 32_767 and cell.endswith("字]") and "超出 Excel 单元格上限" in cell
+
+
+def test_jsonl_lists_and_objects_are_written_as_json_text(models_dir, tmp_path):
+    import json
+
+    import openpyxl
+
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps({"内容": "养老公寓床位认购，年化收益18%", "tags": ["养老", "理财"], "meta": {"赞": 3}},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    result = screen("--input", path, "--output", out)
+    assert result.returncode == 0, result.stderr
+    header, row = [[c.value for c in r] for r in openpyxl.load_workbook(out).active.iter_rows(max_row=2)]
+    cells = dict(zip(header, row))
+    assert json.loads(cells["tags"]) == ["养老", "理财"] and json.loads(cells["meta"]) == {"赞": 3}
