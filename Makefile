@@ -19,10 +19,11 @@ setup: $(VENV)/.installed
 screen: setup
 	$(BIN)/python predict.py "$(AD)"
 
-# The browser tests drive Debian's chromium; no browser is downloaded at run time.
+# The browser tests drive Debian's chromium, and the photo tests render flyers in Debian's Noto CJK fonts;
+# nothing is downloaded at run time.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ]; } || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 test: setup browser
 	$(BIN)/python -m pytest

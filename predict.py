@@ -27,6 +27,8 @@ def _read_stdin_lines() -> list[str]:
 @click.command(cls=ScreenerCommand, context_settings=CONTEXT)
 @click.argument("ads", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per ad (with --input: JSONL on stdout).")
+@click.option("--image", "image_path", type=click.Path(dir_okay=False), metavar="PHOTO",
+              help="Read the ad off a photo (JPEG, PNG, WebP...) and score it; needs pip install -e \".[ocr]\".")
 @click.option("--input", "input_path", metavar="FILE",
               help="Screen a whole file (CSV, TSV, XLSX, JSONL or text, '-' for stdin).")
 @text_column_option
@@ -53,7 +55,7 @@ def _read_stdin_lines() -> list[str]:
               help="Judge against this threshold (0-1) for this run instead of the model's own.")
 @model_option
 @models_dir_option
-def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, ledger, date_column, source_column,
+def main(ads, as_json, image_path, input_path, text_column, output, encoding, jobs, quiet, ledger, date_column, source_column,
          region_column, scheduler, explain, force, threshold, model_version, models_dir):
     """Score ads for illegal-fundraising / elder-fraud risk (0-100, level 高/中/低) and say why.
 
@@ -69,16 +71,18 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
       python predict.py --input listings.xlsx --output screened.xlsx
       python predict.py --input export.csv -o screened.csv --ledger 风险台账.xlsx
       python predict.py --input 'scraped/*.parquet' -o screened.parquet --scheduler local:2
+      python predict.py --image flyer.jpg
+      python predict.py --input 'photos/*.jpg' -o screened.csv
     """
     from screener.report import human, one_line
     from screener.scoring import Failure, load_scorer
     from screener.training import ensure_builtin_model
 
-    if input_path and ads:
-        raise click.UsageError("请只给出广告文本或 --input 文件之一，不能同时给出")
+    if sum(map(bool, (ads, input_path, image_path))) > 1:
+        raise click.UsageError("请只给出广告文本、--image 图片或 --input 文件之一")
     if ledger and not input_path:
         raise click.UsageError("--ledger 需要与 --input 一起使用：风险台账由整批文件的筛查结果生成")
-    if not input_path and not ads:
+    if not input_path and not ads and not image_path:
         raise click.UsageError('请给出要评分的广告，例如 python predict.py "高息理财 保本保息"，'
                                "或用 '-' 从标准输入读取")
     if input_path and input_path != "-" and not force:
@@ -89,6 +93,19 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
     if scheduler and not input_path:
         raise click.UsageError("--scheduler 需要与 --input 一起使用")
     ensure_builtin_model(models_dir, DEFAULT_DATA, model_version, notify=notify)
+    if image_path:
+        return _score_image(image_path, as_json, models_dir, model_version, threshold)
+    photos = None
+    if input_path and not scheduler and input_path != "-":
+        from screener.ocr import photo_paths
+
+        photos = photo_paths(input_path)
+    if photos:
+        from screener.ocr import screen_photos
+
+        screen_photos(photos, output, scorer=load_scorer(models_dir, model_version, threshold), models_dir=models_dir,
+                      jobs=jobs, fmt="jsonl" if as_json else None, notify=None if quiet else notify)
+        return
     if scheduler:
         from screener.distributed import screen_on_cluster
 
@@ -120,6 +137,31 @@ def main(ads, as_json, input_path, text_column, output, encoding, jobs, quiet, l
             click.echo(one_line(result))
         else:
             click.echo(human(result))
+
+
+def _score_image(path: str, as_json: bool, models_dir, model_version, threshold) -> None:
+    from screener.ocr import score_photo
+    from screener.report import human
+    from screener.scoring import Failure, load_scorer
+
+    if not os.path.isfile(path):
+        raise InputError(f"找不到图片：{path}")
+    with open(path, "rb") as f:
+        data = f.read()
+    scored = score_photo(load_scorer(models_dir, model_version, threshold), data, os.path.basename(path))
+    if as_json:
+        click.echo(json.dumps(scored.to_dict(), ensure_ascii=False))
+        return
+    photo = scored.photo
+    click.echo(f"图片中读出的文字（识别置信度 {photo.confidence:.2f}）：\n{photo.text}\n")
+    if isinstance(scored.result, Failure):
+        raise InputError(scored.result.error)
+    click.echo(human(scored.result))
+    if scored.result.red_flags:
+        click.echo("证据在图中的位置（像素 x0,y0,x1,y1）：")
+        for flag in scored.result.red_flags:
+            boxes = "; ".join(",".join(map(str, b)) for b in photo.boxes(flag.start, flag.end))
+            click.echo(f"  - {flag.name} “{flag.evidence}”：{boxes}")
 
 
 if __name__ == "__main__":

@@ -161,3 +161,23 @@ def test_highlights_land_on_the_evidence_after_emoji(server, page):
     }""", ad)
     assert marked and all(any(m in e or e in m for e in evidence) for m in marked), (marked, evidence)
     assert "".join(page.eval_on_selector_all("#ad-highlight", "els => els.map(e => e.textContent)")) == ad
+
+
+def test_a_photo_shows_its_evidence_boxes(server, page, tmp_path):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from bench.flyers import fonts_available, render_flyer
+
+    if not fonts_available():
+        pytest.skip("Debian's fonts-noto-cjk is not installed")
+    url, _ = server
+    photo = tmp_path / "flyer.jpg"
+    photo.write_bytes(render_flyer(SUSPICIOUS, seed=5))
+    page.goto(url)
+    page.set_input_files("#photo", str(photo))
+    page.wait_for_selector("#photo-boxes rect", timeout=60_000)
+    assert page.locator("#photo-boxes rect").count() >= 3
+    assert page.inner_text("#photo-level") == "风险高"
+    assert page.locator("#photo-text mark.flag").count() >= 3
+    box = page.locator("#photo-boxes rect").first.bounding_box()
+    frame = page.locator("#photo-img").bounding_box()
+    assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1

@@ -292,3 +292,23 @@ def test_the_temporary_folder_goes_when_the_server_stops(screener, trained_model
         assert wait_for(client, job)["status"] == "done"
         folder = next(p for p in Path(tempfile.gettempdir()).glob("ad-screener-*") if (p / job).is_dir())
     assert not folder.exists()
+
+
+# --- photos -------------------------------------------------------------------------------------------------
+def test_score_image_reads_a_flyer_and_boxes_its_evidence(client, monkeypatch):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from bench.flyers import fonts_available, render_flyer
+
+    if not fonts_available():
+        pytest.skip("Debian's fonts-noto-cjk is not installed")
+    photo = render_flyer("养老公寓床位认购，年化收益18%，到期回购，保本保息", seed=2)
+    resp = client.post("/api/score-image", files={"file": ("flyer.jpg", photo, "image/jpeg")})
+    assert resp.status_code == 200, resp.text
+    d = resp.json()
+    assert d["flagged"] and d["ocr_text"] and all(f["boxes"] for f in d["red_flags"])
+    bad = client.post("/api/score-image", files={"file": ("x.jpg", b"not an image", "image/jpeg")})
+    assert bad.status_code == 422 and "不是可读取的图片" in bad.json()["detail"]
+    from screener.web import app as web
+
+    monkeypatch.setattr(web, "MAX_IMAGE_BYTES", 100)
+    assert client.post("/api/score-image", files={"file": ("flyer.jpg", photo, "image/jpeg")}).status_code == 413

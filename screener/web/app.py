@@ -30,6 +30,7 @@ MAX_TEXTS = 1_000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPLOAD_ROWS = 200_000
 MAX_REVIEW_BUDGET = 1_000
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_REQUEST_CHARS = 1_000_000       # characters of all texts of one /api/score request
 MAX_REQUEST_BYTES = 8 * 1024 * 1024  # any request that is not an upload
 MULTIPART_OVERHEAD = 64 * 1024      # form headers around an uploaded file
@@ -211,6 +212,7 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
                            "request_bytes": MAX_REQUEST_BYTES, "upload_bytes": MAX_UPLOAD_BYTES,
                            "upload_rows": MAX_UPLOAD_ROWS, "xlsx_columns": XLSX_MAX_COLUMNS,
                            "xlsx_unpacked_bytes": XLSX_MAX_UNPACKED, "review_budget": MAX_REVIEW_BUDGET,
+                           "image_bytes": MAX_IMAGE_BYTES,
                            "screening_jobs_at_once": 1}}
 
     @app.post("/api/score")
@@ -223,6 +225,20 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
             raise HTTPException(413, f"每次请求最多 {MAX_REQUEST_CHARS:,} 字（这次 {characters:,} 字）；"
                                      "请分批发送，或上传文件")
         return {"results": [r.to_dict() for r in model["scorer"].score_ads(request.texts)]}
+
+    @app.post("/api/score-image")
+    def score_image(file: UploadFile = File(...)):
+        """Read the ad off a photo and score it: the result of /api/score plus ocr_text, ocr_confidence, the
+        image's size, and boxes (x0, y0, x1, y1 in pixels) for each red flag's evidence."""
+        from ..ocr import score_photo
+
+        data = file.file.read(MAX_IMAGE_BYTES + 1)
+        if len(data) > MAX_IMAGE_BYTES:
+            raise HTTPException(413, f"图片超过 {MAX_IMAGE_BYTES // 2**20} MB；请缩小后重试")
+        try:
+            return score_photo(model["scorer"], data, file.filename or "image").to_dict()
+        except ScreenerError as e:
+            raise HTTPException(422, str(e))
 
     @app.post("/api/cases")
     def record_case(request: VerdictRequest):
@@ -397,7 +413,7 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
 class BodyLimit:
     """Refuse a request body past its limit while it arrives, not after it was spooled to disk."""
 
-    UPLOADS = ("/api/screen", "/api/review")
+    UPLOADS = ("/api/screen", "/api/review", "/api/score-image")
 
     def __init__(self, app):
         self.app = app
