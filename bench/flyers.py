@@ -25,7 +25,9 @@ def render_flyer(text: str, seed: int = 0, plain: bool = False) -> bytes:
 
     rng = random.Random(seed)
     size = 34 if plain else rng.choice((26, 30, 34, 40, 46))
-    font = ImageFont.truetype(str(FONT_DIR / (FONTS[0] if plain else rng.choice(FONTS))), size)
+    font = ImageFont.truetype(str(FONT_DIR / (FONTS[0] if plain else rng.choice(FONTS))), size,
+                              layout_engine=ImageFont.Layout.BASIC)  # no shaping needed for CJK; never fails
+    text = " ".join(text.split())
     ink, paper = COLOURS[0] if plain else rng.choice(COLOURS)
     per_line = 16 if plain else rng.randint(12, 20)
     lines = [text[i:i + per_line] for i in range(0, len(text), per_line)] or [" "]
