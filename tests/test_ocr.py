@@ -77,3 +77,13 @@ def test_a_folder_of_photos_gives_one_row_per_file_in_sorted_order(models_dir, t
     glob_out = tmp_path / "glob.jsonl"
     assert predict("--input", folder / "*.jpg", "--output", glob_out).returncode == 0
     assert len(glob_out.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_without_the_ocr_extra_the_message_says_how_to_install(monkeypatch):
+    from screener import ocr
+    from screener.errors import InputError
+
+    monkeypatch.setattr(ocr, "_engine", None)
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)  # as if not installed
+    with pytest.raises(InputError, match=r'pip install -e "\.\[ocr\]"'):
+        ocr._ocr_engine()
