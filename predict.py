@@ -55,8 +55,8 @@ def _read_stdin_lines() -> list[str]:
               help="Judge against this threshold (0-1) for this run instead of the model's own.")
 @model_option
 @models_dir_option
-def main(ads, as_json, image_path, input_path, text_column, output, encoding, jobs, quiet, ledger, date_column, source_column,
-         region_column, scheduler, explain, force, threshold, model_version, models_dir):
+def main(ads, as_json, image_path, input_path, text_column, output, encoding, jobs, quiet, ledger, date_column,
+         source_column, region_column, scheduler, explain, force, threshold, model_version, models_dir):
     """Score ads for illegal-fundraising / elder-fraud risk (0-100, level 高/中/低) and say why.
 
     ADS are ad texts; '-' reads standard input, one ad per line, and prints one

@@ -49,8 +49,8 @@ class Summary:
         self.levels[result.level] += 1
         self.histogram[min(int(result.score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
         if result.flagged and self.keep_top:
-            item = (result.score, -row, text, result.level, format_red_flags(result.red_flags, result.red_flags_omitted),
-                    result.scheme_name or "", campaign)
+            flags = format_red_flags(result.red_flags, result.red_flags_omitted)
+            item = (result.score, -row, text, result.level, flags, result.scheme_name or "", campaign)
             if len(self.top_flagged) < self.keep_top:
                 heapq.heappush(self.top_flagged, item)
             elif item > self.top_flagged[0]:

@@ -223,8 +223,9 @@ def test_bodies_past_the_limit_are_refused_while_they_arrive(client, monkeypatch
     from screener.web import app as web
 
     monkeypatch.setattr(web, "MAX_UPLOAD_BYTES", 1000)
-    declared = client.post("/api/screen", content=b"x" * 10, headers={"Content-Length": str(10 * 2**30),
-                                                                      "Content-Type": "multipart/form-data; boundary=b"})
+    multipart = "multipart/form-data; boundary=b"
+    declared = client.post("/api/screen", content=b"x" * 10,
+                           headers={"Content-Length": str(10 * 2**30), "Content-Type": multipart})
     assert declared.status_code == 413 and "MB" in declared.json()["detail"]
 
     def chunks():  # no Content-Length: counted as it streams

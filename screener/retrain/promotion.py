@@ -16,8 +16,8 @@ from ..report import format_red_flags
 from ..scoring import Scorer, load_scorer
 from ..store import ModelStore, one_writer
 from ..training import ensure_builtin_model, fit_and_save, metrics, model_metadata, train_schemes
-from .adapt import ADAPT_RULE as METHOD, BACKGROUND_PART, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE, adapt, \
-    read_background
+from .adapt import (ADAPT_RULE as METHOD, BACKGROUND_PART, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE,
+                    adapt, read_background)
 from .cases import CASE_COLUMNS, load_cases, plan_add
 from .review import DEFAULT_BUDGET, Queue, build_queue
 
@@ -149,8 +149,8 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
                      "cases": {"path": str(cases_path), "sha256": sha256_file(staged), "rows": int(len(all_cases)),
                                "added": int(len(plan.accepted)), "source": os.path.basename(new_path)}}
         extra = {"parent": current.version, "case_weight": case_weight,
-                 "case_weight_rule": f"each case counts {case_weight:g} times an authored text (default {CASE_WEIGHT:g}, "
-                                     "chosen by bench/review.py --choose-weight)"}
+                 "case_weight_rule": f"each case counts {case_weight:g} times an authored text "
+                                     f"(default {CASE_WEIGHT:g}, chosen by bench/review.py --choose-weight)"}
         if background:
             extra["background"] = {**(inherited or {}), "inherited_from": current.version,
                                    "rows_used": len(background)}

@@ -127,7 +127,8 @@ def build_queue(scorer: Scorer, path: str, *, text_column: str | None = None, en
         head, group = heads[k], list(members.values())[k]
         r = results[head]
         rows.append({"text": stream.texts[head], "label": "", "category": "", "source": stream.file,
-                     "score": r.score, "level": r.level, "red_flags": format_red_flags(r.red_flags, r.red_flags_omitted),
+                     "score": r.score, "level": r.level,
+                     "red_flags": format_red_flags(r.red_flags, r.red_flags_omitted),
                      "reason": REASONS[reason], "stands_for": sum(stream.rows_of(stream.texts[i]) for i in group),
                      "variants": len(group), "_order": list(MIX).index(reason) if reason in MIX else len(MIX)})
     table = pd.DataFrame(rows).sort_values(["_order", "score"], ascending=[True, False], kind="stable")
