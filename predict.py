@@ -86,8 +86,12 @@ def main(ads, as_json, image_path, input_path, text_column, output, encoding, jo
         raise click.UsageError('请给出要评分的广告，例如 python predict.py "高息理财 保本保息"，'
                                "或用 '-' 从标准输入读取")
     if input_path and input_path != "-" and not force:
+        import glob
+
+        inputs = glob.glob(input_path) if glob.has_magic(input_path) else [input_path]
         for option, path in (("--output", output), ("--ledger", ledger)):
-            if path and path != "-" and os.path.exists(path) and os.path.samefile(path, input_path):
+            if path and path != "-" and os.path.exists(path) and any(
+                    os.path.exists(i) and os.path.samefile(path, i) for i in inputs):
                 raise click.UsageError(f"{option} 与 --input 是同一个文件（{path}）：写入会覆盖原始数据。"
                                        "请换一个文件名；确要覆盖请加 --force")
     if scheduler and not input_path:

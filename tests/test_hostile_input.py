@@ -284,6 +284,8 @@ def test_output_equal_to_input_is_refused_unless_forced_and_keeps_permissions(mo
     refused = screen("--input", path, "--output", path)
     assert refused.returncode == 2 and "同一个文件" in refused.stderr and path.read_bytes() == original
     assert screen("--input", path, "--output", tmp_path / "." / "listings.csv").returncode == 2
+    in_glob = screen("--input", tmp_path / "*.csv", "--output", path, "--scheduler", "local:1")
+    assert in_glob.returncode == 2 and "同一个文件" in in_glob.stderr
     forced = screen("--input", path, "--output", path, "--force")
     assert forced.returncode == 0, forced.stderr
     assert "score" in pd.read_csv(path, encoding="utf-8-sig").columns
