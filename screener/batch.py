@@ -74,8 +74,9 @@ _worker: Scorer | None = None
 _explain = EXPLAIN_FLAGGED
 
 
-def _die_with_parent(parent: int) -> None:
-    """A worker of a killed screening run must not score on for minutes: Linux ends it with its parent."""
+def become_worker(parent: int) -> None:
+    """Set up a worker process of a batch run: it ends with its parent (a worker of a killed run must not
+    score on for minutes; Linux ends it), and leaves interrupts to the parent."""
     try:
         import ctypes
 
@@ -84,12 +85,12 @@ def _die_with_parent(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before the request above
         os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
 
 
 def _start_worker(models_root: str, version: str, threshold: float, parent: int, explain: str) -> None:
     global _worker, _explain
-    _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
+    become_worker(parent)
     _worker, _explain = load_scorer(models_root, version, threshold), explain
 
 
@@ -177,6 +178,14 @@ class Grouping:
     source: str | None = None
     region: str | None = None
 
+    @classmethod
+    def of(cls, first: pd.DataFrame, source_name: str, date_column: str | None, source_column: str | None,
+           region_column: str | None) -> "Grouping":
+        """A new grouping with the date, source and region columns asked for, or found by name in the first rows."""
+        return cls(CampaignGrouper(), find_column(first, date_column, DATE_COLUMN_NAMES, source_name),
+                   find_column(first, source_column, SOURCE_COLUMN_NAMES, source_name),
+                   find_column(first, region_column, REGION_COLUMN_NAMES, source_name))
+
     def optional_columns(self) -> tuple[str, ...]:
         return (("首次出现", "末次出现") if self.date else ()) + (("来源",) if self.source else ()) + \
             (("地区",) if self.region else ())
@@ -224,6 +233,13 @@ def _terminate_on_sigterm():
             pass
 
 
+def check_ledger_path(ledger: str) -> None:
+    """Fail before any work if the risk ledger cannot be written where asked."""
+    if not ledger.lower().endswith(".xlsx"):
+        raise InputError(f"风险台账 {ledger} 须为 Excel 文件：文件名请以 .xlsx 结尾")
+    check_writable(ledger)
+
+
 def screen_file(input_path: str, output: str | None, *, text_column: str | None = None, encoding: str | None = None,
                 jobs: int | None = None, quiet: bool = False, models_dir, version: str | None = None,
                 threshold: float | None = None, notify=None, chunk_rows: int = CHUNK_ROWS, stdout=None,
@@ -244,9 +260,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     if output and output != "-":
         check_writable(output)
     if ledger:
-        if not ledger.lower().endswith(".xlsx"):
-            raise InputError(f"风险台账 {ledger} 须为 Excel 文件：文件名请以 .xlsx 结尾")
-        check_writable(ledger)
+        check_ledger_path(ledger)
     source = open_source(input_path, encoding)
     if max_rows is not None:  # counted before any row is scored
         rows = count_rows(source)
@@ -259,9 +273,7 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     if first is None or len(first.columns) == 0:
         raise InputError(f"{source.name} 没有可筛查的行")
     column = resolve_text_column(first, text_column, source.name)
-    grouping = Grouping(CampaignGrouper(), find_column(first, date_column, DATE_COLUMN_NAMES, source.name),
-                        find_column(first, source_column, SOURCE_COLUMN_NAMES, source.name),
-                        find_column(first, region_column, REGION_COLUMN_NAMES, source.name))
+    grouping = Grouping.of(first, source.name, date_column, source_column, region_column)
     jobs = jobs or os.cpu_count() or 1
     scorer = _Scorer(screener, str(models_dir), jobs, explain)
     if len(first) >= min(chunk_rows, IN_PROCESS_BELOW):
@@ -289,13 +301,8 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 if should_stop and should_stop():
                     raise Cancelled("筛查已取消，没有写出任何结果")
 
-            read = 0
             for frame in itertools.chain([first], chunks):
                 stop_if_asked()
-                read += len(frame)
-                if max_rows is not None and read > max_rows:
-                    raise InputError(f"{source.name} 超过 {max_rows:,} 行；这么大的文件请用 "
-                                     "`python predict.py --input 文件` 筛查")
                 if column not in frame.columns:
                     raise InputError(f"{source.name} 的部分行缺少列 {column!r}")
                 prepared, todo = _prepare(frame, column, cache)

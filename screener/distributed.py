@@ -16,13 +16,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .batch import Grouping, Summary, _finish_chunk, _prepare
-from .campaigns import CampaignGrouper
+from .batch import Grouping, Summary, _finish_chunk, _prepare, check_ledger_path
 from .errors import InputError
 from .ledger import write_ledger
 from .scoring import EXPLAIN_FLAGGED, Scorer, load_scorer
-from .tables import (DATE_COLUMN_NAMES, FORMATS, REGION_COLUMN_NAMES, SOURCE_COLUMN_NAMES, check_writable, find_column,
-                     open_source, open_table_writer, output_format, read_chunks, resolve_text_column)
+from .tables import (FORMATS, check_writable, open_source, open_table_writer, output_format, read_chunks,
+                     resolve_text_column)
 
 DISTRIBUTED_FORMATS = ("parquet", "csv", "tsv", "jsonl")
 RETRIES = 2
@@ -69,6 +68,19 @@ def read_partition(part: Partition):
         return pq.ParquetFile(source.path).read_row_group(part.index).to_pandas()
     frames = list(read_chunks(source))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def first_rows(part: Partition, rows: int = 200):
+    """The first rows of a partition: enough to settle its columns without reading it all in the parent."""
+    import pandas as pd
+
+    source = open_source(part.path, part.encoding)
+    if source.format == "parquet":
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(source.path).iter_batches(batch_size=rows, row_groups=[part.index]), None)
+        return batch.to_pandas() if batch is not None else pd.DataFrame()
+    return next(read_chunks(source, rows), pd.DataFrame())
 
 
 _loaded: dict[tuple, Scorer] = {}
@@ -131,15 +143,13 @@ def screen_on_cluster(pattern: str, output: str, scheduler: str, *, models_dir, 
     fmt = output_format(output)
     check_writable(output)
     if ledger:
-        check_writable(ledger)
+        check_ledger_path(ledger)
     parts = partitions(pattern, encoding)
-    first = next((f for f in (read_partition(p) for p in parts[:8]) if len(f.columns)), None)
+    first = next((f for f in (first_rows(p) for p in parts[:8]) if len(f.columns)), None)
     if first is None:
         raise InputError(f"{pattern} 没有可筛查的行")
     column = resolve_text_column(first, text_column, parts[0].path)
-    grouping = Grouping(CampaignGrouper(), find_column(first, date_column, DATE_COLUMN_NAMES, parts[0].path),
-                        find_column(first, source_column, SOURCE_COLUMN_NAMES, parts[0].path),
-                        find_column(first, region_column, REGION_COLUMN_NAMES, parts[0].path))
+    grouping = Grouping.of(first, parts[0].path, date_column, source_column, region_column)
     scorer = load_scorer(models_dir, version, threshold)  # the parent checks the model too, before any work
     own = None
     if client is None:

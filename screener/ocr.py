@@ -9,12 +9,23 @@ maps back to boxes on the image.
 """
 from __future__ import annotations
 
+import glob
 import io
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
+from .batch import become_worker
+from .campaigns import CampaignGrouper
 from .errors import InputError
-from .scoring import Failure, Result, Scorer
+from .report import RESULT_COLUMNS, error_cells, result_cells
+from .scoring import Failure, Result, Scorer, load_scorer
+from .tables import check_writable, open_table_writer, output_format
 
 OCR_EXTRA = 'pip install -e ".[ocr]"'
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif")
@@ -171,8 +182,6 @@ _photo_scorer: Scorer | None = None
 
 def photo_paths(pattern: str) -> list[str] | None:
     """The images a folder or glob names, sorted; None when it names something else (a table)."""
-    import glob
-
     if Path(pattern).is_dir():
         found = [str(p) for p in Path(pattern).iterdir() if p.is_file()]
     elif glob.has_magic(pattern):
@@ -187,13 +196,9 @@ def photo_paths(pattern: str) -> list[str] | None:
     return images
 
 
-def _start_photo_worker(models_root: str, version: str, threshold: float) -> None:
-    import signal
-
-    from .scoring import load_scorer
-
+def _start_photo_worker(models_root: str, version: str, threshold: float, parent: int) -> None:
     global _photo_scorer
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    become_worker(parent)
     _photo_scorer = load_scorer(models_root, version, threshold)
 
 
@@ -211,17 +216,6 @@ def _photo_row(path: str):
 def screen_photos(paths: list[str], output: str | None, *, scorer: Scorer, models_dir, jobs: int | None = None,
                   fmt: str | None = None, notify=None, stdout=None) -> dict:
     """One row per image, in sorted order: file, the text read, its confidence, and the usual result columns."""
-    import os
-    import time
-    from concurrent.futures import ProcessPoolExecutor
-
-    import multiprocessing
-    import pandas as pd
-
-    from .campaigns import CampaignGrouper
-    from .report import RESULT_COLUMNS, error_cells, result_cells
-    from .tables import check_writable, open_table_writer, output_format
-
     notify = notify or (lambda m: None)
     fmt = fmt if fmt and output in (None, "-") else output_format(output)
     if output and output != "-":
@@ -231,7 +225,7 @@ def screen_photos(paths: list[str], output: str | None, *, scorer: Scorer, model
     if jobs > 1:
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start_photo_worker,
-                                   initargs=(str(models_dir), scorer.version, scorer.threshold))
+                                   initargs=(str(models_dir), scorer.version, scorer.threshold, os.getpid()))
         rows = pool.map(_photo_row, paths)
     else:
         global _photo_scorer
