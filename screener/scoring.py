@@ -246,4 +246,4 @@ def load_scorer(models_root: str | Path, version: str | None = None, threshold: 
     store = ModelStore(models_root)
     version = version or store.current()
     model, meta = store.load(version)
-    return Scorer(model, meta, threshold, store.load_parts(version).get("schemes") if version else None)
+    return Scorer(model, meta, threshold, store.load_parts(version, ("schemes",)).get("schemes") if version else None)

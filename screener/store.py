@@ -95,8 +95,10 @@ class ModelStore:
 
     def versions(self) -> list[str]:
         """Complete versions, oldest first: a candidate counts only once it was compared and promoted."""
-        found = [v for v in self._folders() if v == self.current() or not _uncompared(self.read_metadata(v))]
-        return sorted(found, key=lambda v: (self.read_metadata(v).get("created_at", ""), v))
+        current = self.current()
+        metadata = {v: self.read_metadata(v) for v in self._folders()}
+        found = [v for v, meta in metadata.items() if v == current or not _uncompared(meta)]
+        return sorted(found, key=lambda v: (metadata[v].get("created_at", ""), v))
 
     @contextmanager
     def writer(self):
@@ -263,12 +265,14 @@ class ModelStore:
             raise ModelError(f"{self.root} 中没有模型版本 {version!r}；可用 `python train.py models` 查看")
         return load_model_dir(directory, self.trusted())
 
-    def load_parts(self, version: str) -> dict:
-        """The objects saved beside a version's model (see ``save``), after the same checks."""
+    def load_parts(self, version: str, names: tuple[str, ...] | None = None) -> dict:
+        """The objects saved beside a version's model (see ``save``), all or those ``names``, after the same
+        checks."""
         directory, trusted = self.path(version), self.trusted()
         meta = read_metadata(directory)
         return {name[: -len(".joblib")]: _verified_load(directory / name, meta, trusted)
-                for name in (meta.get("files") or {}) if name != MODEL_FILE}
+                for name in (meta.get("files") or {})
+                if name != MODEL_FILE and (names is None or name[: -len(".joblib")] in names)}
 
 
 def read_metadata(directory: Path) -> dict:

@@ -136,7 +136,7 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
     keep = lambda df: df[~df["text"].map(duplicate_key).isin(plan.overridden)]  # noqa: E731
     all_cases = pd.concat([keep(cases), plan.accepted], ignore_index=True)
     train_df, test_df = training_rows(keep(corpus), all_cases, case_weight)
-    background = store.load_parts(current.version).get(BACKGROUND_PART) or []
+    background = store.load_parts(current.version, (BACKGROUND_PART,)).get(BACKGROUND_PART) or []
     inherited = current.metadata.get("background")
     cases_path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(cases_path)
