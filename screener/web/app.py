@@ -102,34 +102,36 @@ class PendingCases:
         self.path = Path(path)
         self.lock = threading.Lock()
 
+    @staticmethod
+    def _read(path: Path) -> pd.DataFrame:
+        if not path.is_file():
+            return pd.DataFrame(columns=PENDING_COLUMNS)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+    def _write(self, verdicts: pd.DataFrame) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_file(self.path) as (f, _):
+            verdicts.to_csv(f, index=False)
+        return len(verdicts)
+
     def count(self) -> int:
-        if not self.path.is_file():
-            return 0
-        return len(pd.read_csv(self.path, dtype=str, keep_default_na=False))
+        return len(self._read(self.path))
 
     def record(self, text: str, label: int, who: str) -> int:
         with self.lock:
-            existing = (pd.read_csv(self.path, dtype=str, keep_default_na=False) if self.path.is_file()
-                        else pd.DataFrame(columns=PENDING_COLUMNS))
+            existing = self._read(self.path)
             row = {"text": text, "label": str(label), "category": "", "who": who, "when": now_iso(),
                    "source": "web"}
             existing = existing[existing["text"] != text]  # a changed verdict replaces the earlier one
-            updated = pd.concat([existing, pd.DataFrame([row])], ignore_index=True)[PENDING_COLUMNS]
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_file(self.path) as (f, _):
-                updated.to_csv(f, index=False)
-            return len(updated)
+            return self._write(pd.concat([existing, pd.DataFrame([row])], ignore_index=True)[PENDING_COLUMNS])
 
     def remove(self, text: str) -> int:
         """A verdict taken back (跳过): the text leaves the file."""
         with self.lock:
             if not self.path.is_file():
                 return 0
-            existing = pd.read_csv(self.path, dtype=str, keep_default_na=False)
-            kept = existing[existing["text"] != text]
-            with atomic_file(self.path) as (f, _):
-                kept.to_csv(f, index=False)
-            return len(kept)
+            existing = self._read(self.path)
+            return self._write(existing[existing["text"] != text])
 
     def take(self) -> Path | None:
         """The file as it is now, moved aside for `add` (verdicts recorded meanwhile start a new file)."""
@@ -143,12 +145,8 @@ class PendingCases:
     def give_back(self, taken: Path) -> None:
         """Put verdicts that were not added back in front of any recorded meanwhile."""
         with self.lock:
-            frames = [pd.read_csv(taken, dtype=str, keep_default_na=False)]
-            if self.path.is_file():
-                frames.append(pd.read_csv(self.path, dtype=str, keep_default_na=False))
-            merged = pd.concat(frames, ignore_index=True).drop_duplicates("text", keep="last")
-            with atomic_file(self.path) as (f, _):
-                merged.to_csv(f, index=False)
+            merged = pd.concat([self._read(taken), self._read(self.path)], ignore_index=True)
+            self._write(merged.drop_duplicates("text", keep="last"))
             taken.unlink()
 
 
@@ -253,14 +251,11 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
     @app.post("/api/screen")
     def upload(file: UploadFile = File(...)):
         """Upload a CSV/TSV/XLSX/JSONL/text file; screening runs in the background (poll the job)."""
-        suffix = Path(file.filename or "").suffix.lower()
-        if suffix not in UPLOAD_FORMATS:
-            raise HTTPException(415, f"无法筛查 {file.filename!r}：请上传 .csv、.tsv、.txt、.xlsx 或 .jsonl 文件")
         job_id = uuid.uuid4().hex[:12]
         folder = work / job_id
-        source = _save_upload(file, folder, suffix, "请用 `python predict.py --input 文件` 筛查")
+        source = _save_upload(file, folder, "筛查", "请用 `python predict.py --input 文件` 筛查")
         stem = Path(file.filename).stem or "listings"
-        job = Job(job_id, file.filename, folder, folder / f"{stem}_screened{UPLOAD_FORMATS[suffix]}")
+        job = Job(job_id, file.filename, folder, folder / f"{stem}_screened{UPLOAD_FORMATS[source.suffix]}")
         screen_jobs[job_id] = job
         enqueue((job, source, model["scorer"], models_dir, jobs))
         return {"job": job_id, "status": job.status, "ahead": ahead_of(job)}
@@ -318,11 +313,8 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
         from ..retrain.promotion import review_stream
 
         if file is not None and file.filename:
-            suffix = Path(file.filename).suffix.lower()
-            if suffix not in UPLOAD_FORMATS:
-                raise HTTPException(415, f"无法读取 {file.filename!r}：请上传 .csv、.tsv、.txt、.xlsx 或 .jsonl 文件")
             folder = work / f"review-{uuid.uuid4().hex[:12]}"
-            source = _save_upload(file, folder, suffix, "请用 `python train.py review 文件` 生成复核队列")
+            source = _save_upload(file, folder, "读取", "请用 `python train.py review 文件` 生成复核队列")
             name = file.filename
         elif job:
             screened = screen_jobs.get(job)
@@ -482,8 +474,12 @@ class SameOriginWrites:
         await self.app(scope, receive, send)
 
 
-def _save_upload(file: UploadFile, folder: Path, suffix: str, instead: str) -> Path:
-    """The upload in folder, read in blocks and refused (nothing kept) past MAX_UPLOAD_BYTES."""
+def _save_upload(file: UploadFile, folder: Path, verb: str, instead: str) -> Path:
+    """The upload in folder, refused (415) unless a table format, read in blocks and refused (413, nothing kept)
+    past MAX_UPLOAD_BYTES."""
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix not in UPLOAD_FORMATS:
+        raise HTTPException(415, f"无法{verb} {file.filename!r}：请上传 .csv、.tsv、.txt、.xlsx 或 .jsonl 文件")
     folder.mkdir(parents=True)
     source = folder / f"upload{suffix}"
     size = 0
