@@ -476,12 +476,10 @@ def _as_parquet(value, kind):
         return None
 
 
-def _parquet_text(value):
-    """A cell of a text column: None stays missing, lists and objects become JSON, anything else text."""
-    if value is None or isinstance(value, str):
-        return None if value is None else writable_text(value)
-    if isinstance(value, float) and value != value:
-        return None
+def _parquet_text(value) -> str:
+    """A filled cell of a text column: lists and objects become JSON, anything else text."""
+    if isinstance(value, str):
+        return writable_text(value)
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -554,12 +552,10 @@ class TableWriter:
         columns = {}
         for field in schema:
             values = frame[field.name]
-            if values.dtype == object or _is_text(field.type):
-                values = [_as_parquet(v, field.type) for v in values]
-            columns[field.name] = values
+            columns[field.name] = ([_as_parquet(v, field.type) for v in values]
+                                   if values.dtype == object or _is_text(field.type) else values.tolist())
         try:
-            table = pa.Table.from_pydict({k: list(v) if not isinstance(v, list) else v for k, v in columns.items()},
-                                         schema=schema)
+            table = pa.Table.from_pydict(columns, schema=schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
             raise InputError(f"输入的列在不同部分类型不一致，无法写成一个 Parquet 文件（{e}）；"
                              "请输出为 .csv 或 .jsonl") from None

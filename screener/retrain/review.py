@@ -118,13 +118,14 @@ def build_queue(scorer: Scorer, path: str, *, text_column: str | None = None, en
     if not members:
         raise InputError(f"{stream.file} 中未标注的文本都是已有案例的变体；没有需要复核的广告")
     # Each group is asked about through its highest-scoring text.
-    heads = [max(m, key=lambda i: results[i].score) for m in members.values()]
+    groups = list(members.values())
+    heads = [max(m, key=lambda i: results[i].score) for m in groups]
     reasons = choose([results[i].score for i in heads],
                      [len({f.characteristic for f in results[i].red_flags}) for i in heads], scorer.threshold,
                      budget, mix)
     rows = []
     for k, reason in reasons.items():
-        head, group = heads[k], list(members.values())[k]
+        head, group = heads[k], groups[k]
         r = results[head]
         rows.append({"text": stream.texts[head], "label": "", "category": "", "source": stream.file,
                      "score": r.score, "level": r.level,
