@@ -76,7 +76,7 @@ def main(ads, as_json, image_path, input_path, text_column, output, encoding, jo
     """
     from screener.report import human, one_line
     from screener.scoring import Failure, load_scorer
-    from screener.training import ensure_builtin_model
+    from screener.builtin import ensure_builtin_model
 
     if sum(map(bool, (ads, input_path, image_path))) > 1:
         raise click.UsageError("请只给出广告文本、--image 图片或 --input 文件之一")

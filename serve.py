@@ -42,7 +42,7 @@ def main(host, port, allow_remote, allowed_hosts, pending, jobs, model_version, 
     import uvicorn
 
     from screener.scoring import load_scorer
-    from screener.training import ensure_builtin_model
+    from screener.builtin import ensure_builtin_model
     from screener.web.app import create_app
 
     if not _is_loopback(host):

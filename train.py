@@ -88,8 +88,9 @@ def evaluate(file, text_column, label_column, encoding, model_version, as_json, 
     Example:
       python train.py evaluate cases.xlsx --text-column 内容 --label-column 标签 --json
     """
+    from screener.builtin import ensure_builtin_model
     from screener.scoring import load_scorer
-    from screener.training import ensure_builtin_model, evaluate_file
+    from screener.training import evaluate_file
 
     ensure_builtin_model(models_dir, DEFAULT_DATA, model_version, notify=notify)
     m = evaluate_file(load_scorer(models_dir, model_version), file, text_column, label_column, encoding)

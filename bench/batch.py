@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
-from screener.training import ensure_builtin_model  # noqa: E402
+from screener.builtin import ensure_builtin_model  # noqa: E402
 
 BASELINE = '''
 import sys, joblib, pandas as pd

@@ -66,7 +66,7 @@ def builtin_scorer(models_dir=None):
     """The current model of a models folder (the built-in one, built if missing), for the bench scripts."""
     from screener.config import DEFAULT_DATA, default_models_dir
     from screener.scoring import load_scorer
-    from screener.training import ensure_builtin_model
+    from screener.builtin import ensure_builtin_model
 
     models_dir = models_dir or default_models_dir()
     ensure_builtin_model(models_dir, DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))

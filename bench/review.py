@@ -74,7 +74,7 @@ class Simulation:
 
 def _scorer(model, reference: Scorer) -> Scorer:
     fitted = model if hasattr(model, "threshold") else with_threshold(model, reference.threshold)
-    return Scorer(fitted, {"version": "simulated"}, reference.threshold)
+    return Scorer.of_pipeline(fitted, {"version": "simulated"}, reference.threshold)
 
 
 def _split_by_group(df: pd.DataFrame, salt: str) -> tuple[pd.DataFrame, pd.DataFrame]:

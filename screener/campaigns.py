@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from datasketch import MinHash, MinHashLSH
 
@@ -58,9 +59,18 @@ def _digest(key: str) -> bytes:
     return hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
 
 
-def template_minhash(key: str) -> MinHash:
-    """The MinHash of a canonical text's character 4-grams."""
-    m = MinHash(num_perm=NUM_PERM, seed=1)
+@lru_cache(maxsize=1)
+def _hashing() -> dict:
+    """The permutations of seed 1, made once: a MinHash makes its own on every construction otherwise."""
+    first = MinHash(num_perm=NUM_PERM, seed=1)
+    return {"permutations": first.permutations, "scheme": first.scheme}
+
+
+def template_minhash(key: str, signature=None) -> MinHash:
+    """The MinHash of a canonical text's character 4-grams (from its hash values when already computed)."""
+    if signature is not None:
+        return MinHash(num_perm=NUM_PERM, seed=1, hashvalues=signature, **_hashing())
+    m = MinHash(num_perm=NUM_PERM, seed=1, **_hashing())
     grams = {key[i:i + SHINGLE] for i in range(max(len(key) - SHINGLE + 1, 1))}
     m.update_batch([g.encode("utf-8") for g in grams])
     return m
@@ -82,7 +92,7 @@ class CampaignGrouper:
         contacts = [c.label for c in result.contacts if GROUPING_CONTACTS(c)]
         if campaign_id is None:
             known = [self.by_contact[c] for c in contacts if c in self.by_contact]
-            minhash = template_minhash(key)
+            minhash = template_minhash(key, result.signature)
             similar = [self.by_template[k] for k in self.lsh.query(minhash)]
             matches = known + similar
             campaign_id = min(matches) if matches else f"C{len(self.campaigns) + 1:05d}"

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .batch import Grouping, Summary, _finish_chunk, _prepare, check_ledger_path
+from .batch import Grouping, Summary, _finish_chunk, _prepare, check_ledger_path, score_texts
 from .errors import InputError
 from .ledger import write_ledger
+from .report import RESULT_COLUMNS
 from .scoring import EXPLAIN_FLAGGED, Scorer, load_scorer
 from .tables import (FORMATS, check_writable, open_source, open_table_writer, output_format, read_chunks,
                      resolve_text_column)
@@ -95,14 +96,14 @@ def _worker_scorer(models_root: str, version: str, threshold: float | None) -> S
 
 
 def score_partition(part: Partition, column: str, models_root: str, version: str, threshold: float | None,
-                    explain: str):
-    """On a worker: read a partition and analyse its distinct texts."""
+                    explain: str, structured: bool):
+    """On a worker: read a partition and score its distinct texts (``batch.score_texts``)."""
     frame = read_partition(part)
     if len(frame) and column not in frame.columns:
         raise InputError(f"{part.path} 缺少要筛查的列 {column!r}；现有的列：{', '.join(map(str, frame.columns))}")
     prepared, todo = _prepare(frame, column, {}) if len(frame) else ([], [])
     scorer = _worker_scorer(models_root, version, threshold)
-    return frame, prepared, todo, scorer.analyse(todo, explain=explain)
+    return frame, prepared, todo, score_texts(scorer, todo, structured, explain)
 
 
 def require_dask() -> None:
@@ -157,7 +158,7 @@ def screen_on_cluster(pattern: str, output: str, scheduler: str, *, models_dir, 
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         notify(f"Dask：{len(parts)} 个分区，{workers} 个工作进程（{scheduler}）")
-        args = (column, str(Path(models_dir).resolve()), scorer.version, threshold, explain)
+        args = (column, str(Path(models_dir).resolve()), scorer.version, threshold, explain, fmt == "jsonl")
         summary = Summary()
         in_flight = []
         queue = iter(parts)
@@ -169,7 +170,7 @@ def screen_on_cluster(pattern: str, output: str, scheduler: str, *, models_dir, 
 
         for _ in range(workers * AHEAD_PER_WORKER):
             submit_next()
-        with open_table_writer(output, fmt) as writer:
+        with open_table_writer(output, fmt, inert_columns=RESULT_COLUMNS) as writer:
             while in_flight:
                 future = in_flight.pop(0)
                 frame, prepared, todo, results = future.result()

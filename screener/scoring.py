@@ -12,15 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
+from features.ad import read_ad
 from features.contacts import Contact
-from features.normalise import HAS_CJK
+from features.normalise import HAS_CJK, LONE_SURROGATE
 from features.redflags import FEATURE_LABELS, Hit
 
 from .config import HIGH_LEVEL_FLOOR, MAX_CHARS
-from .corpus import OTHER_SCHEME, SCHEME_NAMES
-from .errors import InputError
+from .compact import COMPACT_PART, CompactModel, Rows, compile_model
+from .errors import InputError, ModelError
+from .categories import OTHER_SCHEME, SCHEME_NAMES
 from .store import ModelStore
-from .tables import LONE_SURROGATE
 
 TOP_TERMS = 6
 EXPLAIN_ALL, EXPLAIN_FLAGGED = "all", "flagged"
@@ -75,6 +76,7 @@ class Result:
     template: str | None = None        # for flagged ads: the canonical text campaigns are grouped by
     warnings: list[str] = field(default_factory=list)
     red_flags_omitted: int = 0         # repeated or surplus red flags not listed
+    signature: object = None           # MinHash values of the template, when a batch worker computed them
 
     @property
     def scheme_name(self) -> str | None:
@@ -139,34 +141,51 @@ def check_text(text) -> tuple[str, list[str]]:
 
 
 class Scorer:
-    """A loaded model and everything needed to explain its scores."""
+    """A loaded model and everything needed to explain its scores.
 
-    def __init__(self, model, metadata: dict, threshold: float | None = None, schemes=None):
-        self.model = model
-        self.schemes = schemes
+    Scores come from the model's compact arrays (``compact.CompactModel``), which load without
+    scikit-learn; the fitted pipeline behind them (``model``) is loaded only when asked for.
+    """
+
+    def __init__(self, compact: CompactModel, metadata: dict, threshold: float | None = None, load_model=None):
+        self.compact = compact
         self.metadata = metadata
         self.version = metadata.get("version", "?")
-        self.levels = RiskLevels.for_threshold(model.threshold if threshold is None else threshold)
-        pipeline = model.estimator
-        self._reader = pipeline.named_steps["read"]
-        self._features = pipeline.named_steps["features"]
-        self._clf = pipeline.named_steps["clf"]
-        self._coef = self._clf.coef_.ravel()
-        self._terms = None
+        self.levels = RiskLevels.for_threshold(compact.threshold if threshold is None else threshold)
+        self._load_model, self._model = load_model, None
+        self._terms: dict[int, str | None] = {}
+
+    @classmethod
+    def of_pipeline(cls, model, metadata: dict, threshold: float | None = None, schemes=None) -> "Scorer":
+        """A scorer of a fitted pipeline in memory (a ``FixedThresholdClassifier``), not yet saved."""
+        scorer = cls(CompactModel(compile_model(model, schemes)), metadata, threshold)
+        scorer._model = model
+        return scorer
+
+    @property
+    def model(self):
+        """The fitted scikit-learn pipeline, for training code that compares or refits it."""
+        if self._model is None:
+            if self._load_model is None:
+                raise ModelError("这个评分器没有关联的模型文件")
+            self._model = self._load_model()
+        return self._model
 
     @property
     def threshold(self) -> float:
         return self.levels.threshold
 
-    @property
-    def terms(self) -> list:
-        if self._terms is None:
-            self._terms = [_display_term(f) for f in self._features.get_feature_names_out()]
-        return self._terms
+    def term(self, j: int) -> str | None:
+        """How feature j reads to an inspector (None for fragments that mean nothing alone)."""
+        try:
+            return self._terms[j]
+        except KeyError:
+            shown = self._terms[j] = _display_term(self.compact.feature_name(j))
+            return shown
 
     def scores(self, texts) -> np.ndarray:
         """Probabilities only, the fast path."""
-        return self.model.predict_proba(list(texts))[:, 1]
+        return self.compact.scores(list(texts))
 
     def analyse(self, texts, top_terms: int = TOP_TERMS, all_templates: bool = False,
                 explain: str = EXPLAIN_ALL) -> list[Result]:
@@ -178,9 +197,9 @@ class Scorer:
         """
         if not texts:
             return []
-        ads = self._reader.transform(texts)
-        X = self._features.transform(ads).tocsr()
-        scores = self._clf.predict_proba(X)[:, 1]
+        ads = [read_ad(t) for t in texts]
+        X = self.compact.transform(ads)
+        scores = self.compact.proba(X)
         schemes = self._schemes(X, scores >= self.threshold)
         results = []
         for i, ad in enumerate(ads):
@@ -199,25 +218,26 @@ class Scorer:
                 red_flags_omitted=ad.red_flags_omitted))
         return results
 
-    def _schemes(self, X, flagged: np.ndarray) -> dict[int, tuple[str, float]]:
+    def _schemes(self, X: Rows, flagged: np.ndarray) -> dict[int, tuple[str, float]]:
         """Row -> (scheme, confidence) for the flagged rows."""
-        rows = np.flatnonzero(flagged)
-        if self.schemes is None or not len(rows):
+        if self.compact.scheme_coef is None:
             return {}
-        proba = self.schemes.predict_proba(X[rows])
-        best = proba.argmax(axis=1)
         out = {}
-        for row, k, p in zip(rows, best, proba[np.arange(len(rows)), best]):
-            scheme = str(self.schemes.classes_[k]) if p >= SCHEME_MIN_CONFIDENCE else OTHER_SCHEME
-            out[int(row)] = (scheme, round(float(p), 4))
+        for row in np.flatnonzero(flagged):
+            proba = self.compact.scheme_proba(X, row)
+            best = int(proba.argmax())
+            p = float(proba[best])
+            scheme = self.compact.scheme_classes[best] if p >= SCHEME_MIN_CONFIDENCE else OTHER_SCHEME
+            out[int(row)] = (scheme, round(p, 4))
         return out
 
     def _top_terms(self, indices, values, k: int) -> list[Term]:
         merged: dict[str, float] = {}
-        for j, v in zip(indices, values):
-            term = self.terms[j]
-            if term is not None:
-                merged[term] = merged.get(term, 0.0) + float(v * self._coef[j])
+        term = self.term
+        for j, w in zip(indices.tolist(), (values * self.compact.coef[indices]).tolist()):
+            shown = term(j)
+            if shown is not None:
+                merged[shown] = merged.get(shown, 0.0) + w
         ranked = sorted(merged.items(), key=lambda kv: -abs(kv[1]))[:k]
         return [Term(t, round(w, 4)) for t, w in ranked if abs(w) > 1e-9]
 
@@ -245,5 +265,11 @@ def load_scorer(models_root: str | Path, version: str | None = None, threshold: 
     """The saved model (the current one by default), checked and loaded. Never trains."""
     store = ModelStore(models_root)
     version = version or store.current()
-    model, meta = store.load(version)
-    return Scorer(model, meta, threshold, store.load_parts(version, ("schemes",)).get("schemes") if version else None)
+    meta = store.check(version)
+    parts = store.load_parts(version, (COMPACT_PART,))
+    if COMPACT_PART in parts:
+        compact = CompactModel(parts[COMPACT_PART])
+    else:  # a version saved without its arrays: made from the pipeline, as training would have
+        model, _ = store.load(version)
+        compact = CompactModel(compile_model(model, store.load_parts(version, ("schemes",)).get("schemes")))
+    return Scorer(compact, meta, threshold, load_model=lambda: store.load(version)[0])

@@ -6,8 +6,10 @@ Layout of a models folder::
       current          the name of the current version
       trusted.json     sha256 of every model file this installation wrote
       default/         the built-in model, trained on data/ads.csv
-        model.joblib
-        metadata.json  format version, libraries, data hash, parameters, metrics, threshold, sha256 of model.joblib
+        model.joblib   the scikit-learn pipeline (what training tunes, compares and adapts)
+        compact.npz    the same model as plain arrays (what scoring reads; see ``compact``)
+        schemes.joblib the scheme classifier
+        metadata.json  format version, libraries, data hash, parameters, metrics, threshold, sha256 of each file
       v2/ ...
 
 A model file is unpickled only after its sha256 matches both its own metadata and
@@ -29,7 +31,7 @@ from contextlib import contextmanager
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
-import joblib
+import numpy as np
 
 from .errors import LibraryVersionError, ModelError
 from .files import now_iso, sha256_file, write_json_atomic, write_text_atomic
@@ -225,7 +227,8 @@ class ModelStore:
     def save(self, pipeline, metadata: dict, version: str, replace: bool = False, parts: dict | None = None) -> Path:
         """Write a version atomically: a hidden folder is filled, then renamed into place.
 
-        ``parts`` are further objects saved beside the model (``NAME.joblib``), hashed and trusted alike.
+        ``parts`` are further objects saved beside the model, hashed and trusted alike: a dict of numpy
+        arrays as ``NAME.npz`` (read back without unpickling), anything else as ``NAME.joblib``.
         """
         if not _VERSION_NAME.match(version):
             raise ModelError(f"版本名 {version!r} 无效：只能用字母、数字、'.'、'_' 或 '-'")
@@ -236,8 +239,13 @@ class ModelStore:
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.root))
         try:
             files = {}
-            for name, obj in {MODEL_FILE: pipeline, **{f"{k}.joblib": v for k, v in (parts or {}).items()}}.items():
-                joblib.dump(obj, staging / name, compress=3)
+            import joblib
+
+            for name, obj in {MODEL_FILE: pipeline, **{_part_file(k, v): v for k, v in (parts or {}).items()}}.items():
+                if name.endswith(".npz"):
+                    np.savez(staging / name, **obj)
+                else:
+                    joblib.dump(obj, staging / name, compress=3)
                 files[name] = sha256_file(staging / name)
             meta = {"format_version": FORMAT_VERSION, "version": version, "created_at": now_iso(),
                     "libraries": library_versions(), **metadata, "files": files}
@@ -255,24 +263,35 @@ class ModelStore:
             raise
         return target
 
-    def load(self, version: str | None = None):
-        """(pipeline, metadata) of a version, the current one by default, after all checks."""
+    def check(self, version: str | None = None) -> dict:
+        """The metadata of a version (the current one by default) that this program can load."""
         version = version or self.current()
         if version is None:
             raise ModelError(f"{self.root} 中没有当前模型；请用 `python train.py fit` 训练一个")
         directory = self.path(version)
         if not directory.is_dir():
             raise ModelError(f"{self.root} 中没有模型版本 {version!r}；可用 `python train.py models` 查看")
-        return load_model_dir(directory, self.trusted())
+        return check_model_dir(directory)
+
+    def load(self, version: str | None = None):
+        """(pipeline, metadata) of a version, the current one by default, after all checks."""
+        version = version or self.current()
+        meta = self.check(version)
+        return _verified_load(self.path(version) / MODEL_FILE, meta, self.trusted()), meta
 
     def load_parts(self, version: str, names: tuple[str, ...] | None = None) -> dict:
         """The objects saved beside a version's model (see ``save``), all or those ``names``, after the same
         checks."""
         directory, trusted = self.path(version), self.trusted()
         meta = read_metadata(directory)
-        return {name[: -len(".joblib")]: _verified_load(directory / name, meta, trusted)
+        return {Path(name).stem: _verified_load(directory / name, meta, trusted)
                 for name in (meta.get("files") or {})
-                if name != MODEL_FILE and (names is None or name[: -len(".joblib")] in names)}
+                if name != MODEL_FILE and (names is None or Path(name).stem in names)}
+
+
+def _part_file(name: str, obj) -> str:
+    is_arrays = isinstance(obj, dict) and obj and all(isinstance(v, np.ndarray) for v in obj.values())
+    return f"{name}.npz" if is_arrays else f"{name}.joblib"
 
 
 def read_metadata(directory: Path) -> dict:
@@ -301,15 +320,21 @@ def check_libraries(meta: dict) -> None:
                                   "（内置模型会自动重建）")
 
 
-def load_model_dir(directory: Path, trusted: set[str]):
-    """Verify and load one model folder."""
+def check_model_dir(directory: Path) -> dict:
+    """The metadata of a model folder saved in this program's format under compatible libraries."""
     directory = Path(directory)
     meta = read_metadata(directory)
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{directory} 中的模型格式为 {meta.get('format_version')!r}；本程序读取格式 "
                          f"{FORMAT_VERSION}。请用 `python train.py fit` 重新训练")
     check_libraries(meta)
-    return _verified_load(directory / MODEL_FILE, meta, trusted), meta
+    return meta
+
+
+def load_model_dir(directory: Path, trusted: set[str]):
+    """Verify and load one model folder."""
+    meta = check_model_dir(directory)
+    return _verified_load(Path(directory) / MODEL_FILE, meta, trusted), meta
 
 
 def _verified_load(model_file: Path, meta: dict, trusted: set[str]):
@@ -327,6 +352,11 @@ def _verified_load(model_file: Path, meta: dict, trusted: set[str]):
         raise ModelError(f"{model_file} 不是本机训练的（sha256 不在信任列表中）。加载模型会运行其中的代码；"
                          f"如确认来源可靠，请用 `python train.py trust {directory}` 接受它")
     try:
+        if model_file.suffix == ".npz":  # plain arrays: nothing in them can run
+            with np.load(model_file, allow_pickle=False) as arrays:
+                return {k: arrays[k] for k in arrays.files}
+        import joblib
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return joblib.load(model_file)

@@ -21,7 +21,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from features.normalise import HAS_CJK
+from features.normalise import HAS_CJK, LONE_SURROGATE
 
 from .errors import InputError
 from .files import atomic_file
@@ -418,7 +418,6 @@ def output_format(path: str | None) -> str:
 
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a character: no encoding can write it
 
 
 def writable_text(text: str) -> str:
@@ -499,8 +498,10 @@ def _xlsx_cell(value):
 class TableWriter:
     """Streams rows to CSV/TSV/JSONL/XLSX. Use through ``atomic_table``."""
 
-    def __init__(self, stream, fmt: str):
+    def __init__(self, stream, fmt: str, inert_columns=()):
         self.fmt, self.stream, self.rows, self.columns = fmt, stream, 0, None
+        # Columns the caller wrote itself and knows cannot start a formula: a CSV needs no check of them.
+        self.inert_columns = frozenset(inert_columns)
         self._book = self._sheet = self._parquet = None
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -508,8 +509,12 @@ class TableWriter:
             self.columns = [str(c) for c in frame.columns]
             self._start()
         if self.fmt in ("csv", "tsv"):
-            frame.map(safe_cell).to_csv(self.stream, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",",
-                                        lineterminator="\n")
+            checked = frame.copy(deep=False)
+            for column in checked.columns:
+                if column not in self.inert_columns and checked[column].dtype == object:
+                    checked[column] = checked[column].map(safe_cell)
+            checked.to_csv(self.stream, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",",
+                           lineterminator="\n")
         elif self.fmt == "jsonl":
             for record in frame.to_dict(orient="records"):
                 self.stream.write(writable_text(json.dumps(record, ensure_ascii=False, default=str)) + "\n")
@@ -598,10 +603,10 @@ def check_writable(path: str) -> None:
 
 
 @contextmanager
-def open_table_writer(path: str | None, fmt: str, stdout=None):
+def open_table_writer(path: str | None, fmt: str, stdout=None, inert_columns=()):
     """A TableWriter for path (written atomically) or for standard output."""
     if path is None or path == "-":
-        writer = TableWriter(stdout or sys.stdout, fmt)
+        writer = TableWriter(stdout or sys.stdout, fmt, inert_columns)
         yield writer
         writer.close()
         return
@@ -611,7 +616,7 @@ def open_table_writer(path: str | None, fmt: str, stdout=None):
     else:
         mode, encoding = "w", "utf-8-sig" if fmt in ("csv", "tsv") else "utf-8"
     with atomic_file(path, mode, encoding=encoding) as (f, _):
-        writer = TableWriter(f, fmt)
+        writer = TableWriter(f, fmt, inert_columns)
         try:
             yield writer
         except BaseException:

@@ -12,6 +12,7 @@ from sklearn.model_selection import FixedThresholdClassifier, StratifiedGroupKFo
 
 from features.pipeline import DEFAULT_PARAMS, build_pipeline
 
+from .compact import COMPACT_PART, compile_model
 from .config import STREAM_PREVALENCE, THRESHOLD_FLOOR
 from .corpus import SUSPICIOUS_CATEGORIES, load_corpus, load_labelled
 from .errors import DataError, LibraryVersionError, ModelError
@@ -163,6 +164,12 @@ def model_metadata(kind: str, params: dict, data: dict, threshold: float, thresh
             "metrics": {"test": test, "cross_validation": cross_validation}, **extra}
 
 
+def model_parts(model, schemes, extra: dict | None = None) -> dict:
+    """What is saved beside a model: the scheme classifier, the arrays scoring reads, and any extra parts."""
+    return {**(extra or {}), **({"schemes": schemes} if schemes is not None else {}),
+            COMPACT_PART: compile_model(model, schemes)}
+
+
 def fit_and_save(train_df: pd.DataFrame, test_df: pd.DataFrame, store: ModelStore, version: str, data_info: dict,
                  params: dict | None = None, notify=None, extra_metadata: dict | None = None,
                  make_current: bool = True, kind: str = "fit", background=(), background_weight: float = 0.0,
@@ -179,8 +186,7 @@ def fit_and_save(train_df: pd.DataFrame, test_df: pd.DataFrame, store: ModelStor
     data = {**data_info, "train_rows": int(len(train_df)), "test_rows": int(len(test_df))}
     meta = model_metadata(kind, params, data, model.threshold, THRESHOLD_RULE, test, cv,
                           scheme_test_macro_f1=scheme_f1, **(extra_metadata or {}))
-    parts = {**(extra_parts or {}), **({"schemes": schemes} if schemes is not None else {})}
-    store.save(model, meta, version, replace=True, parts=parts or None)
+    store.save(model, meta, version, replace=True, parts=model_parts(model, schemes, extra_parts))
     if make_current:
         store.set_current(version)
     return store.read_metadata(version)
@@ -194,34 +200,6 @@ def fit_corpus(data_path: str | Path, store: ModelStore, version: str, params: d
         return fit_and_save(corpus[corpus["split"] == "train"], corpus[corpus["split"] == "test"], store, version,
                             {"path": str(data_path), "sha256": sha256_file(data_path)}, params=params, notify=notify,
                             make_current=make_current)
-
-
-def ensure_builtin_model(models_root: str | Path, data_path: str | Path, version: str | None = None,
-                         notify=None) -> None:
-    """Build the built-in model when it is wanted and missing, or was saved under other library versions.
-
-    The only place outside ``train.py fit`` where a model is trained: the front ends call it
-    before loading, so loading itself never trains.
-    """
-    notify = notify or (lambda message: None)
-    store = ModelStore(models_root)
-    wanted = version or store.current()
-    if wanted is None or (wanted == DEFAULT_VERSION and not store.path(DEFAULT_VERSION).exists()):
-        if version is not None and version != DEFAULT_VERSION:
-            raise ModelError(f"{models_root} 中没有模型版本 {version!r}；可用 `python train.py models` 查看")
-        if data_path is None or not Path(data_path).is_file():
-            raise ModelError(f"{models_root} 中没有模型，也没有可用于训练的语料；"
-                             "请运行 `python train.py fit --data 文件`")
-        notify(f"还没有模型：正在用 {data_path} 训练内置模型（只需一次，约一分钟以内）")
-        fit_corpus(data_path, store, DEFAULT_VERSION, notify=notify, make_current=store.current() is None)
-        return
-    if wanted == DEFAULT_VERSION:
-        try:
-            check_libraries(store.read_metadata(DEFAULT_VERSION))
-        except LibraryVersionError as e:
-            notify(f"{e}\n正在用 {data_path} 重建内置模型")
-            fit_corpus(data_path, store, DEFAULT_VERSION, notify=notify,
-                       make_current=store.current() == DEFAULT_VERSION)
 
 
 def evaluate_file(scorer: Scorer, path: str, text_column: str | None = None, label_column: str = "label",

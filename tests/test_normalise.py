@@ -1,5 +1,11 @@
+import json
+import os
+import subprocess
+import sys
+
 from features.normalise import clean, model_text, normalise
 from features.tokenize import jieba_tokens, rjieba_tokens
+from screener.config import ROOT
 
 
 def test_folds_width_traditional_spacing_and_zero_width():
@@ -72,3 +78,23 @@ def test_homophones_of_key_words_are_restored_but_real_words_are_kept():
     assert clean("只收一学期的费用").text == "只收一学期的费用"  # everyday characters must match the tones too
     assert clean("这里才有好东西").text == "这里才有好东西"    # 里才 is not 理财 here
     assert clean("去手艺人那里").text == "去手艺人那里"        # 手艺 is a word, not 收益
+
+
+def test_derived_character_tables_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path):
+    probe = ("import json, sys; from features import variants; from features.normalise import normalise; "
+             "print(json.dumps([normalise('收溢稳定 加薇信 钻俌出租'), "
+             "sorted(p.name for p in variants.cache_dir().glob('*'))]))")
+
+    def run():
+        env = {**os.environ, "SCREENER_CACHE": str(tmp_path)}
+        out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                             check=True).stdout
+        return json.loads(out)
+
+    built, files = run()
+    assert len(files) == 1 and files[0].startswith("variants-") and files[0].endswith(".json")
+    assert run() == [built, files]  # read from the cache, same result
+    (tmp_path / files[0]).write_text("{not json", encoding="utf-8")
+    assert run() == [built, files]  # damaged: built again and rewritten
+    assert json.loads((tmp_path / files[0]).read_text(encoding="utf-8"))["common"]
+    assert built == normalise("收溢稳定 加薇信 钻俌出租")

@@ -15,7 +15,8 @@ from ..files import atomic_file, remove_stale_partials, sha256_file
 from ..report import format_red_flags
 from ..scoring import Scorer, load_scorer
 from ..store import ModelStore, one_writer
-from ..training import ensure_builtin_model, fit_and_save, metrics, model_metadata, train_schemes
+from ..builtin import ensure_builtin_model
+from ..training import fit_and_save, metrics, model_metadata, model_parts, train_schemes
 from .adapt import (ADAPT_RULE as METHOD, BACKGROUND_PART, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE,
                     adapt, read_background)
 from .cases import CASE_COLUMNS, load_cases, plan_add
@@ -213,8 +214,7 @@ def adapt_to_listings(listings_path: str, *, corpus_path: Path, cases_path: Path
     def build(version: str) -> Scorer:
         schemes, meta["scheme_test_macro_f1"] = train_schemes(model, train_df, test_df)
         # The background stays with the version, so that adding cases later keeps the adaptation.
-        store.save(model, meta, version, parts={BACKGROUND_PART: remaining,
-                                                **({"schemes": schemes} if schemes is not None else {})})
+        store.save(model, meta, version, parts=model_parts(model, schemes, {BACKGROUND_PART: remaining}))
         candidate = load_scorer(store.root, version)
         leads["table"] = _set_aside_table(candidate, table, background.file)
         with atomic_file(store.path(version) / "set_aside.csv", encoding="utf-8-sig") as (f, _):

@@ -1,0 +1,79 @@
+"""Wall time and peak memory of scoring one ad from a cold start, against a naive script, in one run.
+
+(a) this project: ``python predict.py "AD"`` with the built-in model (the human-readable verdict:
+    score, level, red flags, scheme, contacts, top terms);
+(b) baseline: a script that loads a joblib jieba TF-IDF + logistic regression pipeline (trained on
+    the same corpus here, before timing) and prints ``predict_proba`` for the ad.
+
+Each command runs ``--runs`` times, alternating, after one untimed run of each (so both read
+their caches: jieba's prefix dictionary, ours of derived character tables); the median is printed.
+
+    python bench/cold_start.py --runs 7
+"""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from batch import train_baseline  # noqa: E402
+
+from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
+from screener.builtin import ensure_builtin_model  # noqa: E402
+
+AD = "养老公寓床位认购，年化收益18%，到期回购，保本保息，详询138 0013 8000"
+BASELINE = '''
+import sys, joblib
+pipeline = joblib.load(sys.argv[1])
+print(pipeline.predict_proba([sys.argv[2]])[0, 1])
+'''
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Seconds and peak RSS in MB of one command (run alone, so RUSAGE_CHILDREN's maximum is its own)."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", "import resource, subprocess, sys; "
+                           "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+                           "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)", *cmd],
+                          check=True, cwd=ROOT, capture_output=True, text=True)
+    return time.perf_counter() - started, int(proc.stdout.strip()) / 1024
+
+
+@click.command()
+@click.option("--runs", default=7, show_default=True, help="Timed runs of each command.")
+def main(runs):
+    """Benchmark a cold single-ad predict.py against a naive joblib script."""
+    ensure_builtin_model(default_models_dir(), DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        model = tmp / "baseline.joblib"
+        train_baseline(model)
+        script = tmp / "naive.py"
+        script.write_text(f"import sys\nsys.path.insert(0, {str(ROOT / 'bench')!r})\n"
+                          f"from batch import jieba_words  # noqa: F401  (the pickled tokenizer)\n{BASELINE}",
+                          encoding="utf-8")
+        ours = [sys.executable, "predict.py", AD]
+        naive = [sys.executable, str(script), str(model), AD]
+        timed(ours), timed(naive)  # caches warm
+        results = {"ours": [], "naive": []}
+        for _ in range(runs):
+            results["ours"].append(timed(ours))
+            results["naive"].append(timed(naive))
+    (ours_s, ours_mb), (naive_s, naive_mb) = ([statistics.median(x) for x in zip(*results[k])] for k in ("ours", "naive"))
+    print(f"one ad from a cold start, median of {runs} runs")
+    print(f"  this project (predict.py \"AD\", full verdict): {ours_s:6.2f} s  peak {ours_mb:5.0f} MB")
+    print(f"  naive script (joblib.load + predict_proba):   {naive_s:6.2f} s  peak {naive_mb:5.0f} MB")
+    print(f"  ratio of wall times {ours_s / naive_s:.2f} (target at most 0.5)")
+
+
+if __name__ == "__main__":
+    main()

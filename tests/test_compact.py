@@ -1,0 +1,85 @@
+"""The compact model scores as the pipeline does, loads without scikit-learn, and is trust-checked like the rest."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.pipeline import read_ad
+from screener.compact import COMPACT_PART, CompactModel, compile_model
+from screener.config import DEFAULT_DATA, ROOT
+from screener.errors import ModelError
+from screener.scoring import load_scorer
+from screener.store import DEFAULT_VERSION, ModelStore
+
+
+@pytest.fixture(scope="module")
+def pipeline_and_compact(trained_models):
+    store = ModelStore(trained_models)
+    model, _ = store.load(DEFAULT_VERSION)
+    schemes = store.load_parts(DEFAULT_VERSION, ("schemes",))["schemes"]
+    return model, schemes, CompactModel(store.load_parts(DEFAULT_VERSION, (COMPACT_PART,))[COMPACT_PART])
+
+
+def test_compact_scores_and_schemes_match_the_pipeline_on_the_corpus(pipeline_and_compact):
+    model, schemes, compact = pipeline_and_compact
+    texts = pd.read_csv(DEFAULT_DATA)["text"].tolist()
+    texts += ["", "   ", "x", "12345", "加微信", "保本 保息 年化 18%", "a" * 3, "🉐💰💰", "養老公寓 床位"]
+    ads = [read_ad(t) for t in texts]
+    X = compact.transform(ads)
+    expected = model.estimator.named_steps["features"].transform(ads).tocsr()
+    assert np.abs(compact.proba(X) - model.estimator.named_steps["clf"].predict_proba(expected)[:, 1]).max() < 1e-9
+    np.testing.assert_array_equal(X.indptr, expected.indptr)
+    rows = np.flatnonzero(np.diff(X.indptr) > 0)[:500]
+    scheme_expected = schemes.predict_proba(expected[rows])
+    scheme_got = np.array([compact.scheme_proba(X, r) for r in rows])
+    assert np.abs(scheme_got - scheme_expected).max() < 1e-4  # scheme weights are kept as float32
+    assert compact.scheme_classes == [str(c) for c in schemes.classes_]
+
+
+def test_feature_names_follow_the_pipeline(pipeline_and_compact):
+    model, _, compact = pipeline_and_compact
+    names = model.estimator.named_steps["features"].get_feature_names_out()
+    for j in [0, 1, compact.char_offset - 1, compact.char_offset, compact.flag_offset - 1, compact.flag_offset,
+              len(names) - 1]:
+        assert compact.feature_name(j) == names[j]
+
+
+def test_a_single_ad_is_scored_without_loading_scikit_learn_pandas_or_scipy(models_dir):
+    probe = ("import sys; from screener.scoring import load_scorer; "
+             f"r = load_scorer({str(models_dir)!r}).analyse(['保本保息 年化18% 加微信'])[0]; "
+             "print(r.flagged, [m for m in ('sklearn', 'pandas', 'scipy', 'joblib', 'pypinyin') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.split(" ", 1) == ["True", "[]\n"]
+
+
+def test_a_changed_compact_file_is_refused(models_dir):
+    path = models_dir / DEFAULT_VERSION / f"{COMPACT_PART}.npz"
+    with np.load(path) as arrays:
+        changed = {k: arrays[k] for k in arrays.files}
+    changed["coef"] = changed["coef"] * 2
+    np.savez(path, **changed)
+    with pytest.raises(ModelError, match="sha256 不符"):
+        load_scorer(models_dir)
+
+
+def test_a_version_saved_without_its_arrays_is_scored_the_same(models_dir):
+    expected = load_scorer(models_dir).scores(["保本保息 年化18% 加微信", "本店周末满100减20"])
+    meta_path = models_dir / DEFAULT_VERSION / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    del meta["files"][f"{COMPACT_PART}.npz"]
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    (models_dir / DEFAULT_VERSION / f"{COMPACT_PART}.npz").unlink()
+    scorer = load_scorer(models_dir)
+    np.testing.assert_allclose(scorer.scores(["保本保息 年化18% 加微信", "本店周末满100减20"]), expected, atol=1e-6)
+    assert scorer.analyse(["保本保息 年化18% 加微信"])[0].scheme is not None
+
+
+def test_arrays_from_another_set_of_red_flags_are_refused(pipeline_and_compact):
+    model, schemes, _ = pipeline_and_compact
+    arrays = compile_model(model, schemes)
+    arrays["flag_names"] = np.frombuffer("renamed".encode(), dtype=np.uint8)
+    with pytest.raises(ModelError, match="重新训练"):
+        CompactModel(arrays)
