@@ -147,10 +147,7 @@ def _t2s() -> opencc.OpenCC:
 
 
 def _fold_chars(text: str, fold) -> tuple[str, list, list]:
-    """Apply a per-string fold; fall back to per-character when lengths change."""
-    whole = fold(text)
-    if len(whole) == len(text):
-        return whole, list(range(len(text))), list(range(1, len(text) + 1))
+    """A fold applied character by character, with the span of each output character."""
     out, starts, ends = [], [], []
     for i, ch in enumerate(text):
         f = fold(ch)
@@ -160,21 +157,29 @@ def _fold_chars(text: str, fold) -> tuple[str, list, list]:
     return "".join(out), starts, ends
 
 
-def _compose(inner_starts, inner_ends, outer_starts, outer_ends):
-    """Spans of a text folded twice, in terms of the first text."""
-    return ([inner_starts[i] for i in outer_starts] if outer_starts else [],
-            [inner_ends[j - 1] for j in outer_ends] if outer_ends else [])
+def _fold_stage(text: str, fold, starts: list | None, ends: list | None):
+    """Apply a fold to the whole text, per character when that changes the length; spans follow (None: each
+    character is its own span, the common case, kept without building lists)."""
+    whole = fold(text)
+    if len(whole) == len(text):
+        return whole, starts, ends
+    out, inner_starts, inner_ends = _fold_chars(text, fold)
+    if starts is None:
+        return out, inner_starts, inner_ends
+    return out, [starts[i] for i in inner_starts], [ends[j - 1] for j in inner_ends]
+
+
+def _nfkc_lower(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
 
 
 def clean(text: str) -> Cleaned:
     """Fold an ad to the form the red flags and the model read."""
-    stripped, starts, ends = _fold_chars(text, lambda s: s.translate(_ZERO_WIDTH))
-    folded, s2, e2 = _fold_chars(stripped, lambda s: unicodedata.normalize("NFKC", s).lower())
-    starts, ends = _compose(starts, ends, s2, e2)
-    simplified = _t2s().convert(folded)
-    if len(simplified) != len(folded):
-        simplified, s3, e3 = _fold_chars(folded, _t2s().convert)
-        starts, ends = _compose(starts, ends, s3, e3)
+    simplified, starts, ends = _fold_stage(text, lambda s: s.translate(_ZERO_WIDTH), None, None)
+    simplified, starts, ends = _fold_stage(simplified, _nfkc_lower, starts, ends)
+    simplified, starts, ends = _fold_stage(simplified, _t2s().convert, starts, ends)
+    if starts is None:
+        starts, ends = list(range(len(simplified))), list(range(1, len(simplified) + 1))
     text2, starts, ends = _keep(_INTERLEAVED, lambda m: range(0, len(m.group(0)), 2), simplified, starts, ends)
     text2, starts, ends = _sub(_MASKED, lambda m: re.sub(r"[x*]", "8", m.group(0)), text2, starts, ends)
     text2, starts, ends = _sub(_BETWEEN_CJK, "", text2, starts, ends)

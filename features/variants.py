@@ -113,15 +113,13 @@ def _rare_class(common: frozenset[str]) -> str:
             start = None
     if start is not None:
         ranges.append((start, 0x9FFF))
-    return "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]"
+    # Extensions B to H, outside the Basic Multilingual Plane, hold no common character at all.
+    return "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "\\U00020000-\\U0003134f]"
 
 
-def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]] | None = None) -> int:
-    """The highest dictionary frequency of a word of 2-4 characters through position i, with ch there.
-
-    ``options`` gives, for neighbours that are themselves disguised, the characters they may stand for.
-    """
-    best, words, options = 0, _dictionary(), options or {}
+def _windows(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]]):
+    """Every reading of the 2-4 character windows through position i, with ch there and disguised
+    neighbours read as what ``options`` says they may stand for."""
     for size in range(2, MAX_WORD + 1):
         for start in range(max(0, i - size + 1), i + 1):
             end = start + size
@@ -131,8 +129,29 @@ def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[st
             for k in range(start, end):
                 choices = (ch,) if k == i else (chars[k],) + options.get(k, ())
                 windows = [w + c for w in windows for c in choices][:MAX_JOINT]
-            best = max(best, max(words.get(w, 0) for w in windows))
-    return best
+            yield from windows
+
+
+def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]] | None = None) -> int:
+    """The highest dictionary frequency of a word of 2-4 characters through position i, with ch there.
+
+    ``options`` gives, for neighbours that are themselves disguised, the characters they may stand for.
+    """
+    words = _dictionary()
+    return max((words.get(w, 0) for w in _windows(chars, i, ch, options or {})), default=0)
+
+
+def _forms_domain_word(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]]) -> bool:
+    """Whether ch at position i completes a word of the domain dictionary (年化, 旺铺, 保本...)."""
+    domain = _domain_words()
+    return any(w in domain for w in _windows(chars, i, ch, options))
+
+
+@lru_cache(maxsize=1)
+def _domain_words() -> frozenset[str]:
+    from .tokenize import USER_DICT
+
+    return frozenset(line.split()[0] for line in USER_DICT.read_text(encoding="utf-8").splitlines() if line.split())
 
 
 # --- look-alikes --------------------------------------------------------------------------------
@@ -263,12 +282,14 @@ def restore(text: str) -> str:
         if _word_support(chars, i, chars[i]) >= MIN_WORD_FREQ:
             continue
         # The closest shape that forms a word here (with disguised neighbours read as what they may stand
-        # for); among equals, the commoner word.
+        # for); among equals, one that forms a word of the domain (年疕 is 年化 in an ad, not 年老), then the
+        # commoner word.
         neighbours = {k: c for k, c in closest.items() if k != i and abs(k - i) < MAX_WORD and c}
         fitting = [(alike, _word_support(chars, i, c, neighbours), c) for c, alike in candidates.items()]
-        fitting = [f for f in fitting if f[1] >= MIN_WORD_FREQ]
+        fitting = [(alike, _forms_domain_word(chars, i, c, neighbours), support, c)
+                   for alike, support, c in fitting if support >= MIN_WORD_FREQ]
         if fitting:
-            chars[i] = max(fitting)[2]
+            chars[i] = max(fitting)[3]
             changed = True
     spellings = _homophone_spellings()
     for i in range(len(chars) - 1):

@@ -437,6 +437,11 @@ def safe_cell(value):
     return value
 
 
+def _is_number_column(series: pd.Series) -> bool:
+    """Numbers and booleans cannot start a formula; text and mixed columns can."""
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
 def _empty(value) -> bool:
     return value is None or (isinstance(value, str) and value == "") or (isinstance(value, float) and value != value)
 
@@ -511,7 +516,7 @@ class TableWriter:
         if self.fmt in ("csv", "tsv"):
             checked = frame.copy(deep=False)
             for column in checked.columns:
-                if column not in self.inert_columns and checked[column].dtype == object:
+                if column not in self.inert_columns and not _is_number_column(checked[column]):
                     checked[column] = checked[column].map(safe_cell)
             checked.to_csv(self.stream, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",",
                            lineterminator="\n")
