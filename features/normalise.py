@@ -29,11 +29,13 @@ HAS_CJK = re.compile(f"[{CJK_RANGE}]")
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a character: no encoding can write it
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u180e\ufe0f\ufe0e"), None)
 
+_SEPARATOR = r"[ ·/|*~_\-.,、+=#^]"
 # Spaces, punctuation, emoji and other symbols wedged between two Chinese characters.
 _BETWEEN_CJK = re.compile(rf"(?<=[{CJK_RANGE}])[^{CJK_RANGE}a-z0-9]{{1,6}}(?=[{CJK_RANGE}])")
 _SPACES = re.compile(r"\s+")
-# A symbol or space after every character (保·本·保·息, 1 3 9 ...): the separators of such a run go.
-_INTERLEAVED = re.compile(rf"(?:[{CJK_RANGE}a-z0-9%][ ·/|*~_\-.,、+=#^]){{4,}}[{CJK_RANGE}a-z0-9%]")
+# A symbol or space after every character (保·本·保·息, 1 3 9 ..., 年 化 0 . 5 %): the separators of such a
+# run go. Inside the run any character may be written, a space too (a word gap spaced out reads "a   b").
+_INTERLEAVED = re.compile(rf"(?:[^\s]{_SEPARATOR}| {_SEPARATOR}){{4,}}[{CJK_RANGE}a-z0-9%]")
 # Digits masked by an export or a sender (1xxxxxxxxxx, 188****6621, 年收益x%, 月息*分): read as the digit 8.
 _MASKED = re.compile(r"(?<![a-z*])(?:[0-9]+[x*]+[0-9x*]*|[x*]+[0-9][0-9x*]*|[x*]{1,12}(?=[%万千百元分厘倍]))(?![a-z])")
 # Single letters or digits spaced apart (v x, 1 3 8 0 0): one token again.
