@@ -48,6 +48,11 @@ class Hit:
         return d
 
 
+# QQ as a word, not letters inside a link or code (t.cn/kcnjqq); the look-behind follows the first q so the
+# pattern keeps its fast scan for the first character.
+_QQ = r"q(?<![a-z]q)q(?![a-z])"
+
+
 def _p(*alternatives: str) -> re.Pattern:
     return re.compile("|".join(alternatives))
 
@@ -156,7 +161,7 @@ DETECTORS: tuple[Detector, ...] = (
         r"名额有限", r"限额", r"限量", r"仅剩", r"只剩", r"最后\d*天", r"最后一天", r"先到先得", r"额满即止",
         r"[人群员]满(即|就)?封(群)?", r"满员即止", r"机不可失", r"错过(再等|就没)", r"速抢", r"限时")),
     Detector("private_contact", "私下联系渠道", PUBLICITY, _p(
-        r"加微信", r"加v", r"微信[号:：]", r"(详询|咨询|联系|认准|添加)微信", r"微信[a-z][a-z0-9_-]{4,}", r"qq", r"进群", r"入群", r"拉群", r"建群", r"扫码", r"口令", r"暗号",
+        r"加微信", r"加v", r"微信[号:：]", r"(详询|咨询|联系|认准|添加)微信", r"微信[a-z][a-z0-9_-]{4,}", _QQ, r"进群", r"入群", r"拉群", r"建群", r"扫码", r"口令", r"暗号",
         r"私聊", r"私信", r"添加.{0,4}(老师|助理|客服|经理)")),
     Detector("seminar_lure", "讲座会销诱饵", PUBLICITY, _p(
         r"讲座", r"推介会", r"说明会", r"答谢会", r"沙龙", r"健康课", r"养生课", r"免费旅游", r"免费体检",
@@ -207,7 +212,7 @@ INVITATION = Detector("invitation", "面向读者的邀约", "", _p(
     r"详询", r"咨询", r"致电", r"来电", r"热线", r"电话", r"联系", r"加(微信|v|我|群|入)", r"进群", r"入群",
     r"扫码", r"点击", r"戳", r"报名", r"预约", r"抢购", r"立即", r"马上", r"速(来|抢|办|联系)", r"欢迎",
     r"名额", r"回t", r"退订", r"[您你](好|的|可|只需|即可|还在)", r"敬请", r"\d{7,}", r"http", r"www", r"\.cn\b",
-    r"\.com\b", r"qq", r"微信", r"认购", r"起投", r"起购", r"办理", r"申请", r"领取", r"开户", r"注册"))
+    r"\.com\b", _QQ, r"微信", r"认购", r"起投", r"起购", r"办理", r"申请", r"领取", r"开户", r"注册"))
 
 # Rates of what is borrowed or saved at a bank are costs or deposits, not promised returns.
 _LOAN_CONTEXT = re.compile(r"(贷|借|分期|还款|按揭|信用卡|房贷|车贷)")

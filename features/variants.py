@@ -266,7 +266,9 @@ def _overlapping_word(chars: list[str], i: int) -> int:
             end = start + size
             covers = (start <= i < end) + (start <= i + 1 < end)
             if covers == 1 and end <= len(chars):
-                best = max(best, words.get("".join(chars[start:end]), 0))
+                freq = words.get("".join(chars[start:end]), 0)
+                # A word of three or more characters is no accident, however rare (旗舰店 before 还).
+                best = max(best, max(freq, MIN_WORD_FREQ) if freq and size >= 3 else freq)
     return best
 
 
