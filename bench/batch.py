@@ -12,7 +12,7 @@ SMS-length ads; by default one is made from the corpus by mixing sentences of di
 ads, so rows rarely repeat.
 
 Example:
-    python bench/batch.py --rows 100000
+    python bench/batch.py --rows 100000 --dask 1 --dask 2
 """
 from __future__ import annotations
 
@@ -89,7 +89,10 @@ def train_baseline(path: Path) -> None:
               help="Use this CSV (with a text column) instead.")
 @click.option("--jobs", type=int, default=None, help="Workers for the batch command (default: all cores).")
 @click.option("--explain", type=click.Choice(["flagged", "all"]), default="flagged", show_default=True)
-def main(rows, input_path, jobs, explain):
+@click.option("--dask", "dask_workers", multiple=True, type=int,
+              help="Also time the Dask path (Parquet in, Parquet out) on a local cluster of this many workers "
+                   "(repeat: --dask 1 --dask 2).")
+def main(rows, input_path, jobs, explain, dask_workers):
     """Benchmark batch screening against a naive batched script."""
     ensure_builtin_model(default_models_dir(), DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,6 +111,14 @@ def main(rows, input_path, jobs, explain):
         cmd = [sys.executable, "predict.py", "--input", str(src), "--output", str(tmp / "screened.csv"), "--quiet",
                "--explain", explain] + (["--jobs", str(jobs)] if jobs else [])
         seconds, peak = timed(cmd)
+        on_dask = []
+        if dask_workers:
+            parquet = tmp / "ads.parquet"
+            pd.read_csv(src).to_parquet(parquet, row_group_size=10_000)
+            for workers in dask_workers:
+                on_dask.append((workers, *timed([sys.executable, "predict.py", "--input", str(parquet), "--output",
+                                                 str(tmp / f"dask{workers}.parquet"), "--quiet", "--explain", explain,
+                                                 "--scheduler", f"local:{workers}"])))
     rate, base_rate = n / seconds, n / base_seconds
     print(f"rows={n:,}  cores={__import__('os').cpu_count()}")
     print(f"  this project (predict.py --input, --explain {explain}): {seconds:7.1f} s  {rate:8,.0f} ads/s  "
@@ -115,6 +126,9 @@ def main(rows, input_path, jobs, explain):
     print(f"  naive batched script (pandas, jieba TF-IDF + LR, 1,000 rows at a time): {base_seconds:7.1f} s  "
           f"{base_rate:8,.0f} ads/s  peak {base_peak:,.0f} MB")
     print(f"  ratio {rate / base_rate:.2f}x")
+    for workers, dask_seconds, dask_peak in on_dask:
+        print(f"  Dask, local cluster of {workers} worker(s), Parquet of 10,000-row groups (start-up included): "
+              f"{dask_seconds:7.1f} s  {n / dask_seconds:8,.0f} ads/s  peak {dask_peak:,.0f} MB (largest process)")
 
 
 if __name__ == "__main__":

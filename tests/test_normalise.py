@@ -54,7 +54,11 @@ def test_masked_digits_read_as_digits():
 
 
 def test_spaced_letters_and_digits_are_joined():
-    assert clean("V X : a b c 1 2 3").text == "微信 : abc123"
+    assert clean("V X : a b c 1 2 3").text == "微信:abc123"  # the spaced-out colon is part of the run
+    assert clean("日 收 益 0 . 5 % ， 加 v").text == "日收益0.5%,加微信"  # any character between the separators
+    # A word gap spaced out is three spaces: it reads as the one space it was.
+    assert clean("1 3 9   1 2 3 4   5 6 7 8").text == "139 1234 5678"
+    assert model_text(clean("1 3 9   1 2 3 4   5 6 7 8").text) == "xxphone"
     assert clean("电话 1 3 9 1 2 3 4 5 6 7 8").text == "电话13912345678"
     assert clean("保·本·保·息 年|化|1|8|%").text == "保本保息年化18%"
     assert clean("2-3天到货，10-20%折扣").text == "2-3天到货,10-20%折扣"  # ordinary dashes stay
