@@ -265,10 +265,9 @@ def load_scorer(models_root: str | Path, version: str | None = None, threshold: 
     """The saved model (the current one by default), checked and loaded. Never trains."""
     store = ModelStore(models_root)
     version = version or store.current()
-    meta = store.check(version)
-    parts = store.load_parts(version, (COMPACT_PART,))
-    if COMPACT_PART in parts:
-        compact = CompactModel(parts[COMPACT_PART])
+    meta = store.verify(version)
+    if f"{COMPACT_PART}.npz" in (meta.get("files") or {}):
+        compact = CompactModel(store.read_verified(version, f"{COMPACT_PART}.npz"))
     else:  # a version saved without its arrays: made from the pipeline, as training would have
         model, _ = store.load(version)
         compact = CompactModel(compile_model(model, store.load_parts(version, ("schemes",)).get("schemes")))

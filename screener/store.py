@@ -279,6 +279,19 @@ class ModelStore:
         meta = self.check(version)
         return _verified_load(self.path(version) / MODEL_FILE, meta, self.trusted()), meta
 
+    def verify(self, version: str | None = None) -> dict:
+        """The metadata of a version after every file it lists has matched its sha256 and the trusted list:
+        a version with any changed file is refused whole, whichever of its files a caller reads."""
+        version = version or self.current()
+        meta, trusted = self.check(version), self.trusted()
+        for name in meta.get("files") or {}:
+            _verify_file(self.path(version) / name, meta, trusted)
+        return meta
+
+    def read_verified(self, version: str, name: str):
+        """A file of a version that ``verify`` has checked (``name`` with its extension)."""
+        return _load_file(self.path(version) / name)
+
     def load_parts(self, version: str, names: tuple[str, ...] | None = None) -> dict:
         """The objects saved beside a version's model (see ``save``), all or those ``names``, after the same
         checks."""
@@ -339,6 +352,11 @@ def load_model_dir(directory: Path, trusted: set[str]):
 
 def _verified_load(model_file: Path, meta: dict, trusted: set[str]):
     """Unpickle one file of a model folder, only after its sha256 matches the metadata and the trusted list."""
+    _verify_file(model_file, meta, trusted)
+    return _load_file(model_file)
+
+
+def _verify_file(model_file: Path, meta: dict, trusted: set[str]) -> None:
     directory = model_file.parent
     if not model_file.is_file():
         raise ModelError(f"{directory} 缺少 {model_file.name}；请用 `python train.py fit` 重新训练模型")
@@ -351,6 +369,9 @@ def _verified_load(model_file: Path, meta: dict, trusted: set[str]):
     if digest not in trusted:
         raise ModelError(f"{model_file} 不是本机训练的（sha256 不在信任列表中）。加载模型会运行其中的代码；"
                          f"如确认来源可靠，请用 `python train.py trust {directory}` 接受它")
+
+
+def _load_file(model_file: Path):
     try:
         if model_file.suffix == ".npz":  # plain arrays: nothing in them can run
             with np.load(model_file, allow_pickle=False) as arrays:
