@@ -8,11 +8,11 @@ without loading it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .contacts import Contact, find_contacts
 from .normalise import Cleaned, clean, model_text
-from .redflags import Hit, find_red_flags, invitation, shown_red_flags, warning_context
+from .redflags import Hit, disguised_characters, find_red_flags, invitation, shown_red_flags, warning_context
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Ad:
     invitations: list[Hit]
     contacts: list[Contact]
     red_flags_omitted: int = 0   # repeated or surplus hits not shown (see redflags.shown_red_flags)
+    disguised: list[Hit] = field(default_factory=list)  # rare look-alike characters, when there are several
 
 
 def read_ad(text: str) -> Ad:
@@ -35,4 +36,5 @@ def read_ad(text: str) -> Ad:
     cleaned = clean(text)
     red_flags, omitted = shown_red_flags(find_red_flags(text, cleaned))
     return Ad(text, cleaned, model_text(cleaned.text), red_flags, warning_context(text, cleaned),
-              invitation(text, cleaned), find_contacts(cleaned, text), omitted)
+              invitation(text, cleaned), find_contacts(cleaned, text), omitted,
+              disguised_characters(text, cleaned))

@@ -56,7 +56,7 @@ class RedFlagFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
-        rows = [flag_vector(ad.red_flags, ad.warnings, ad.invitations) for ad in X]
+        rows = [flag_vector(ad.red_flags, ad.warnings, ad.invitations, ad.disguised) for ad in X]
         matrix = np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
         return sp.csr_matrix(matrix * self.scale)
 

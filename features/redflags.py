@@ -222,13 +222,18 @@ _BANK_DEPOSIT_MAX = 3.0  # a stated 年利率 at or below this is a deposit rate
 RATE_BUCKETS = ((4.5, "rate_deposit_like"), (8.0, "rate_fund_like"), (15.0, "rate_high"), (float("inf"), "rate_very_high"))
 RATE_FLAG = ("promised_rate", "承诺收益率", INDUCEMENT)
 
+# Not a legal characteristic either: rare characters written where a common one of the same shape is meant
+# (俌 for 铺, 萭 for 萬). Ordinary ads almost never hold two; an ad that does was written to slip past filters.
+DISGUISED = ("disguised_characters", "形近字伪装")
+MIN_DISGUISED = 2
+
 INTERACTIONS = tuple(f"{c}_with_invitation" for c in (INDUCEMENT, ILLEGALITY, PUBLIC_AT_LARGE))
 FEATURE_NAMES = tuple([d.key for d in DETECTORS] + [b for _, b in RATE_BUCKETS] + [WARNING_CONTEXT.key, INVITATION.key]
-                      + ["money_without_invitation"] + list(INTERACTIONS))
+                      + ["money_without_invitation"] + list(INTERACTIONS) + [DISGUISED[0]])
 FEATURE_LABELS = {d.key: d.name for d in DETECTORS} | {
     "rate_deposit_like": "承诺收益率(4.5%以下)", "rate_fund_like": "承诺收益率(4.5%-8%)",
     "rate_high": "承诺收益率(8%-15%)", "rate_very_high": "承诺收益率(15%以上)",
-    WARNING_CONTEXT.key: WARNING_CONTEXT.name, INVITATION.key: INVITATION.name,
+    WARNING_CONTEXT.key: WARNING_CONTEXT.name, INVITATION.key: INVITATION.name, DISGUISED[0]: DISGUISED[1],
     "money_without_invitation": "谈钱而无邀约", f"{INDUCEMENT}_with_invitation": "利诱性+邀约",
     f"{ILLEGALITY}_with_invitation": "非法性+邀约", f"{PUBLIC_AT_LARGE}_with_invitation": "社会性+邀约"}
 
@@ -313,10 +318,18 @@ def invitation(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
 _FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
-def flag_indices(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hit]) -> list[int]:
+def disguised_characters(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
+    """Rare characters of the ad (read after width and traditional forms are folded) that look like a common
+    character, when there are at least MIN_DISGUISED of them (one can be a name; several are a disguise)."""
+    cleaned = cleaned or clean(text)
+    hits = [Hit(DISGUISED[0], DISGUISED[1], "", text[s:e], s, e) for s, e in cleaned.look_alikes]
+    return hits if len(hits) >= MIN_DISGUISED else []
+
+
+def flag_indices(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hit], disguised=()) -> list[int]:
     """The red-flag features an ad has, as positions in FEATURE_NAMES, ascending: presence of each detector,
-    the bucket of the highest promised rate, the warning and invitation contexts, and each
-    characteristic together with an invitation.
+    the bucket of the highest promised rate, the warning and invitation contexts, each
+    characteristic together with an invitation, and disguised characters.
 
     Derived from the hits the explanation shows, so the model and the inspector see the same evidence.
     """
@@ -338,13 +351,15 @@ def flag_indices(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hi
                 present.add(_FEATURE_INDEX[f"{c}_with_invitation"])
     elif INDUCEMENT in characteristics:
         present.add(_FEATURE_INDEX["money_without_invitation"])
+    if disguised:
+        present.add(_FEATURE_INDEX[DISGUISED[0]])
     return sorted(present)
 
 
-def flag_vector(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hit]) -> np.ndarray:
+def flag_vector(red_flags: list[Hit], warnings: list[Hit], invitations: list[Hit], disguised=()) -> np.ndarray:
     """``flag_indices`` as a 0/1 row over FEATURE_NAMES."""
     row = np.zeros(len(FEATURE_NAMES), dtype=np.float64)
-    row[flag_indices(red_flags, warnings, invitations)] = 1.0
+    row[flag_indices(red_flags, warnings, invitations, disguised)] = 1.0
     return row
 
 

@@ -102,6 +102,11 @@ def _rare_pattern() -> re.Pattern:
     return re.compile(_derived_tables()["rare_class"])
 
 
+def rare_characters(text: str):
+    """The matches of characters outside the common set in a text."""
+    return _rare_pattern().finditer(text)
+
+
 def _rare_class(common: frozenset[str]) -> str:
     ranges, start = [], None
     for code in range(0x3400, 0xA000):

@@ -163,7 +163,7 @@ class CompactModel:
             values = (1.0 + np.log(counts)) * idf[columns]
             norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n))
             parts.append((rows, columns + offset, values / norms[rows] if len(rows) else values))
-        flags = [flag_indices(ad.red_flags, ad.warnings, ad.invitations) for ad in ads]
+        flags = [flag_indices(ad.red_flags, ad.warnings, ad.invitations, ad.disguised) for ad in ads]
         parts.append((np.repeat(np.arange(n, dtype=np.int64), [len(f) for f in flags]),
                       np.array([self.flag_offset + j for f in flags for j in f], dtype=np.int64),
                       np.full(sum(map(len, flags)), self.flag_scale)))

@@ -37,6 +37,8 @@ def human(result: Result) -> str:
         lines.append(f"涉嫌类型: {result.scheme_name} ({result.scheme}, 置信度 {result.scheme_confidence:.2f})")
     if result.contacts:
         lines.append("联系方式: " + format_contacts(result.contacts))
+    if result.disguised:
+        lines.append("形近字伪装（罕用字冒充常用字）: " + "、".join(dict.fromkeys(result.disguised)))
     if result.warning_context:
         lines.append("防范提示语境: " + "、".join(dict.fromkeys(result.warning_context)))
     if result.top_terms:

@@ -77,6 +77,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     red_flags_omitted: int = 0         # repeated or surplus red flags not listed
     signature: object = None           # MinHash values of the template, when a batch worker computed them
+    disguised: list[str] = field(default_factory=list)  # rare look-alike characters the ad was written with
 
     @property
     def scheme_name(self) -> str | None:
@@ -90,6 +91,8 @@ class Result:
              "model": self.model}
         if self.red_flags_omitted:
             d["red_flags_omitted"] = self.red_flags_omitted
+        if self.disguised:
+            d["disguised_characters"] = self.disguised
         if self.warnings:
             d["warnings"] = self.warnings
         return d
@@ -215,7 +218,7 @@ class Scorer:
                 if flagged or explain == EXPLAIN_ALL else [], model=self.version,
                 contacts=ad.contacts, scheme=scheme, scheme_confidence=confidence,
                 template=ad.model_text.replace(" ", "") if flagged or all_templates else None,
-                red_flags_omitted=ad.red_flags_omitted))
+                red_flags_omitted=ad.red_flags_omitted, disguised=[h.evidence for h in ad.disguised]))
         return results
 
     def _schemes(self, X: Rows, flagged: np.ndarray) -> dict[int, tuple[str, float]]:

@@ -33,3 +33,30 @@ def test_loan_fraud_and_government_claims():
     assert {"规避征信", "先交费后放款"} <= names("黑户可贷不看征信，交保证金后当天放款")
     assert "冒用政府背书" in names("国家扶持的康养项目，政府兜底")
     assert "内部渠道" in names("走内部渠道补缴社保，提前领养老金")
+
+
+def test_several_look_alike_characters_are_a_disguise_pointed_at_in_the_original():
+    from features.ad import read_ad
+
+    text = "临街旺俌，每间8萭起，月租上千"
+    ad = read_ad(text)
+    assert [h.evidence for h in ad.disguised] == ["俌", "萭"]
+    assert all(text[h.start:h.end] == h.evidence for h in ad.disguised)
+    assert "旺铺" in ad.model_text  # restored for the model, and still counted as a disguise
+
+
+def test_one_rare_character_or_traditional_script_is_not_a_disguise():
+    from features.ad import read_ad
+
+    assert read_ad("港囧来袭，今晚八点首映").disguised == []                # one rare character: a title, a name
+    assert read_ad("旺角舖位出租，每月租金八萬，歡迎查詢").disguised == []  # traditional characters are folded first
+    assert read_ad("QQ群里聊，欢迎加入").disguised == []
+
+
+def test_a_disguise_is_shown_to_the_inspector(screener):
+    from screener.report import human
+
+    result = screener.analyse(["临街旺俌，每间8萭起，包租包管，年收益8%，加薇信"])[0]
+    assert result.disguised == ["俌", "萭"]
+    assert "形近字伪装（罕用字冒充常用字）: 俌、萭" in human(result)
+    assert result.to_dict()["disguised_characters"] == ["俌", "萭"]
