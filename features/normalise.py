@@ -37,7 +37,9 @@ _SPACES = re.compile(r"\s+")
 # run go. Inside the run any character may be written, a space too (a word gap spaced out reads "a   b").
 _INTERLEAVED = re.compile(rf"(?:[^\s]{_SEPARATOR}| {_SEPARATOR}){{4,}}[{CJK_RANGE}a-z0-9%]")
 # Digits masked by an export or a sender (1xxxxxxxxxx, 188****6621, 年收益x%, 月息*分): read as the digit 8.
-_MASKED = re.compile(r"(?<![a-z*])(?:[0-9]+[x*]+[0-9x*]*|[x*]+[0-9][0-9x*]*|[x*]{1,12}(?=[%万千百元分厘倍]))(?![a-z])")
+# A run of five or more (a phone or an amount masked whole) stands alone; a shorter one needs a unit after it.
+_MASKED = re.compile(r"(?<![a-z*])(?:[0-9]+[x*]+[0-9x*]*|[x*]+[0-9][0-9x*]*|[x*]{5,}"
+                     r"|[x*]{1,12}(?:\.[x*0-9]+)?(?=[%万千百亿元分厘倍年月天日个期号点岁]))(?![a-z])")
 # Single letters or digits spaced apart (v x, 1 3 8 0 0): one token again.
 _SPACED_ALNUM = re.compile(r"(?<![a-z0-9])[a-z0-9](?: [a-z0-9])+(?![a-z0-9])")
 
