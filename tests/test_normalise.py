@@ -53,7 +53,7 @@ def test_masked_digits_read_as_digits():
     assert clean("xbox特价").text == "xbox特价"
     assert clean("年化x.x%，xx年租约，总价xx万").text == "年化8.8%,88年租约总价88万"  # a unit after the mask
     assert clean("来电xxxxxxxxxxx").text == "来电88888888888"  # a number masked whole
-    assert clean("x光检查，前xx名").text == "x光检查,前xx名"  # no unit, too short: left as written
+    assert clean("x光检查，前xx名").text == "x光检查前xx名"  # no unit, too short: left as written
 
 
 def test_spaced_letters_and_digits_are_joined():
