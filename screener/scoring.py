@@ -17,10 +17,10 @@ from features.contacts import Contact
 from features.normalise import HAS_CJK, LONE_SURROGATE
 from features.redflags import FEATURE_LABELS, Hit
 
-from .config import HIGH_LEVEL_FLOOR, MAX_CHARS
-from .compact import COMPACT_PART, CompactModel, Rows, compile_model
-from .errors import InputError, ModelError
 from .categories import OTHER_SCHEME, SCHEME_NAMES
+from .compact import COMPACT_PART, CompactModel, Rows, compile_model
+from .config import HIGH_LEVEL_FLOOR, MAX_CHARS
+from .errors import InputError, ModelError
 from .store import ModelStore
 
 TOP_TERMS = 6
