@@ -11,7 +11,6 @@ scheme model's softmax over the same features.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -60,6 +59,10 @@ def compile_model(model, schemes=None) -> dict[str, np.ndarray]:
     return arrays
 
 
+_REQUIRED = {"word_terms", "word_idf", "char_terms", "char_idf", "word_ngrams", "char_ngrams", "tokenizer",
+             "flag_names", "flag_scale", "coef", "intercept", "threshold"}
+
+
 @dataclass
 class Rows:
     """Feature rows of several ads in CSR layout: row i holds ``indices[indptr[i]:indptr[i+1]]``."""
@@ -73,6 +76,9 @@ class CompactModel:
     """Scores, scheme probabilities and feature names from the arrays ``compile_model`` makes."""
 
     def __init__(self, arrays):
+        missing = sorted(_REQUIRED - set(arrays))
+        if missing:
+            raise ModelError(f"模型的 {COMPACT_PART}.npz 缺少 {', '.join(missing)}；请用 `python train.py fit` 重新训练")
         self.word_terms, self.char_terms = _strings(arrays["word_terms"]), _strings(arrays["char_terms"])
         self.word_vocabulary = {t: i for i, t in enumerate(self.word_terms)}
         self.char_vocabulary = {t: i for i, t in enumerate(self.char_terms)}
@@ -93,15 +99,6 @@ class CompactModel:
         self.scheme_coef = arrays["scheme_coef"] if "scheme_coef" in arrays else None
         self.scheme_intercept = arrays["scheme_intercept"] if "scheme_intercept" in arrays else None
         self.scheme_classes = _strings(arrays["scheme_classes"]) if "scheme_classes" in arrays else []
-
-    @classmethod
-    def load(cls, path: str | Path) -> "CompactModel":
-        """Read the arrays (after the caller's trust check): no pickled objects are accepted."""
-        try:
-            with np.load(path, allow_pickle=False) as arrays:
-                return cls({k: arrays[k] for k in arrays.files})
-        except (OSError, ValueError, KeyError) as e:
-            raise ModelError(f"{path} 无法读取（{type(e).__name__}: {e}）；请用 `python train.py fit` 重新训练") from None
 
     # --- features ----------------------------------------------------------------------------
     def feature_name(self, j: int) -> str:

@@ -83,3 +83,11 @@ def test_arrays_from_another_set_of_red_flags_are_refused(pipeline_and_compact):
     arrays["flag_names"] = np.frombuffer("renamed".encode(), dtype=np.uint8)
     with pytest.raises(ModelError, match="重新训练"):
         CompactModel(arrays)
+
+
+def test_arrays_missing_a_part_are_refused(pipeline_and_compact):
+    model, schemes, _ = pipeline_and_compact
+    arrays = compile_model(model, schemes)
+    del arrays["coef"]
+    with pytest.raises(ModelError, match="缺少 coef"):
+        CompactModel(arrays)
