@@ -7,7 +7,7 @@ import sys
 import click
 
 from screener.cli import CONTEXT, ScreenerCommand, model_option, models_dir_option, notify
-from screener.config import DEFAULT_DATA, DEFAULT_PENDING
+from screener.config import CASE_WEIGHT, DEFAULT_DATA, DEFAULT_PENDING
 
 
 def _is_loopback(host: str) -> bool:
@@ -29,9 +29,11 @@ def _is_loopback(host: str) -> bool:
               show_default=True, help="Where the page records verdicts (the file `train.py add` reads).")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes for uploaded files.")
+@click.option("--case-weight", type=click.FloatRange(min=0, min_open=True), default=CASE_WEIGHT, show_default=True,
+              help="How much each verdict recorded on the page counts in retraining, against one text of the corpus.")
 @model_option
 @models_dir_option
-def main(host, port, allow_remote, allowed_hosts, pending, jobs, model_version, models_dir):
+def main(host, port, allow_remote, allowed_hosts, pending, jobs, case_weight, model_version, models_dir):
     """Serve the screening page on this machine (http://127.0.0.1:8000 by default).
 
     \b
@@ -41,8 +43,8 @@ def main(host, port, allow_remote, allowed_hosts, pending, jobs, model_version, 
     """
     import uvicorn
 
-    from screener.scoring import load_scorer
     from screener.builtin import ensure_builtin_model
+    from screener.scoring import load_scorer
     from screener.web.app import create_app
 
     if not _is_loopback(host):
@@ -57,7 +59,8 @@ def main(host, port, allow_remote, allowed_hosts, pending, jobs, model_version, 
     wildcard = host in ("0.0.0.0", "::") and not allowed_hosts
     if wildcard:
         notify("注意：监听所有地址且未给出 --allowed-host：任何主机名都会被应答")
-    app = create_app(scorer, models_dir, pending_path=pending, jobs=jobs, allowed_hosts=None if wildcard else names)
+    app = create_app(scorer, models_dir, pending_path=pending, jobs=jobs, allowed_hosts=None if wildcard else names,
+                     case_weight=case_weight)
     notify(f"筛查页面：http://{host}:{port}（模型 {scorer.version}；按 Ctrl-C 停止）")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

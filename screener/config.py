@@ -15,6 +15,10 @@ STREAM_PREVALENCE = 0.05
 
 MAX_CHARS = 20_000  # longer ads are scored on their first MAX_CHARS characters
 
+# A confirmed case from the office's own stream teaches more than an authored text: it counts this many times.
+# Chosen by `python bench/review.py --choose-weight` (stream and measurement both from the read half of fbs_dev).
+CASE_WEIGHT = 20.0
+
 
 def default_models_dir() -> Path:
     return Path(os.environ.get("SCREENER_MODELS") or ROOT / "models")

@@ -113,14 +113,15 @@ def test_a_broken_upload_shows_an_error_and_the_page_keeps_working(server, page,
     page.wait_for_selector("#level-value")
 
 
-def test_review_tab_records_verdicts_and_retrains(page, small_models, small_corpus, unlabelled_stream, tmp_path):
+def test_review_tab_records_verdicts_and_retrains(page, small_models, small_corpus, unlabelled_stream, stream_truth,
+                                                   tmp_path):
     from screener.scoring import load_scorer
     from screener.web.app import create_app
 
     models = tmp_path / "models"
     shutil.copytree(small_models, models)
     app = create_app(load_scorer(models), models, pending_path=tmp_path / "new_cases.csv", work_dir=tmp_path / "work",
-                     corpus_path=small_corpus, cases_path=tmp_path / "cases.csv")
+                     corpus_path=small_corpus, cases_path=tmp_path / "cases.csv", case_weight=1.0)  # as in test_web
     path, _ = unlabelled_stream
     with serving(app) as url:
         page.goto(url)
@@ -132,18 +133,26 @@ def test_review_tab_records_verdicts_and_retrains(page, small_models, small_corp
         page.wait_for_selector("#review-table", timeout=60_000)
         assert page.locator("#review-table tr").count() == 7  # header and six questions
         assert "近似重复组" in page.inner_text("#review-summary")
-        page.click("#review-row-0 button[data-verdict=suspicious]")
+        # The surest verdicts (the top lead, the lowest-scored normal ad), as in test_web.
+        cells = [(stream_truth(page.inner_text(f"#review-row-{i} td:nth-child(6)")),
+                  int(page.inner_text(f"#review-row-{i} td:nth-child(2)"))) for i in range(6)]
+        scheme = max((i for i in range(6) if cells[i][0] == 1), key=lambda i: cells[i][1])
+        normal = min((i for i in range(6) if cells[i][0] == 0), key=lambda i: cells[i][1])
+        page.click(f"#review-row-{scheme} button[data-verdict=suspicious]")
         page.wait_for_function("document.getElementById('review-pending').textContent === '1'")
-        assert page.get_attribute("#review-row-0", "class") == "verdict-suspicious"
-        page.click("#review-row-1 button[data-verdict=false_alarm]")
+        assert page.get_attribute(f"#review-row-{scheme}", "class") == "verdict-suspicious"
+        page.click(f"#review-row-{normal} button[data-verdict=false_alarm]")
         page.wait_for_function("document.getElementById('review-pending').textContent === '2'")
         assert page.inner_text("#tab-pending") == "（2）"
         page.click("#retrain-btn")
         page.wait_for_selector("#retrain-outcome", timeout=240_000)
         assert "接受 2 条案例" in page.inner_text("#retrain-outcome")
         assert "候选模型" in page.inner_text("#comparison")
-        page.wait_for_function("document.getElementById('review-pending').textContent === '0'")
-        assert len(pd.read_csv(tmp_path / "cases.csv")) == 2
+        promoted = page.evaluate("async () => (await (await fetch('/api/retrain')).json()).promoted")
+        # Promoted or refused by the rule (see test_web); the page shows the pending verdicts accordingly.
+        left = "0" if promoted else "2"
+        page.wait_for_function(f"document.getElementById('review-pending').textContent === '{left}'")
+        assert (tmp_path / "cases.csv").exists() == promoted
 
 
 def test_highlights_land_on_the_evidence_after_emoji(server, page):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from screener.retrain.promotion import should_promote
 from screener.web.app import create_app
 
 SUSPICIOUS = "叔叔阿姨看过来！康养基地床位认购，年化收益18%，五年到期回购，保本保息"
@@ -145,8 +146,9 @@ def review_app(small_models, small_corpus, tmp_path):
 
     models = tmp_path / "models"
     shutil.copytree(small_models, models)
+    # Weight 20 is sized for the whole corpus; against this 900-text slice two verdicts would count as 40 texts.
     app = create_app(load_scorer(models), models, pending_path=tmp_path / "new_cases.csv", work_dir=tmp_path / "work",
-                     corpus_path=small_corpus, cases_path=tmp_path / "cases.csv")
+                     corpus_path=small_corpus, cases_path=tmp_path / "cases.csv", case_weight=1.0)
     return TestClient(app), tmp_path
 
 
@@ -160,7 +162,7 @@ def wait_for_retraining(client):
     raise AssertionError("retraining did not finish")
 
 
-def test_review_queue_verdicts_and_retraining(review_app, unlabelled_stream, small_corpus):
+def test_review_queue_verdicts_and_retraining(review_app, unlabelled_stream, small_corpus, stream_truth):
     client, folder = review_app
     path, labelled = unlabelled_stream
     with open(path, "rb") as f:
@@ -175,23 +177,37 @@ def test_review_queue_verdicts_and_retraining(review_app, unlabelled_stream, sma
     def verdict(row, value):
         return client.post(f"/api/review/{review}/verdict", json={"row": row, "verdict": value})
 
-    assert verdict(0, "suspicious").json()["pending_cases"] == 1
-    assert verdict(1, "false_alarm").json()["pending_cases"] == 2
-    assert verdict(2, "suspicious").json()["pending_cases"] == 3
-    skipped = verdict(2, "skip").json()
-    assert skipped["pending_cases"] == 2 and set(skipped["verdicts"]) == {"0", "1"}
+    rows = queue["rows"]
+    # The verdicts an inspector would give: the top lead is a scheme, the lowest-scored normal ad a false alarm.
+    scheme = max((i for i, r in enumerate(rows) if stream_truth(r["text"]) == 1), key=lambda i: rows[i]["score"])
+    normal = min((i for i, r in enumerate(rows) if stream_truth(r["text"]) == 0), key=lambda i: rows[i]["score"])
+    other = next(i for i in range(len(rows)) if i not in (scheme, normal))
+    assert verdict(scheme, "suspicious").json()["pending_cases"] == 1
+    assert verdict(normal, "false_alarm").json()["pending_cases"] == 2
+    assert verdict(other, "suspicious").json()["pending_cases"] == 3
+    skipped = verdict(other, "skip").json()
+    assert skipped["pending_cases"] == 2 and set(skipped["verdicts"]) == {str(scheme), str(normal)}
     pending = pd.read_csv(folder / "new_cases.csv", dtype=str)
-    assert pending["text"].tolist() == [queue["rows"][0]["text"], queue["rows"][1]["text"]]
+    assert pending["text"].tolist() == [rows[scheme]["text"], rows[normal]["text"]]
     assert pending["label"].tolist() == ["1", "0"]
 
     assert client.post("/api/retrain").status_code == 202
     assert client.post("/api/retrain").status_code == 409  # one retraining at a time
     status = wait_for_retraining(client)
     assert status["status"] == "done", status
-    assert status["added"] == 2 and "候选模型" in status["table"] and status["promoted"]
-    assert status["model"] == status["version"] == client.get("/api/info").json()["model"] != "default"
-    assert status["pending_cases"] == 0
-    assert set(pd.read_csv(folder / "cases.csv")["text"]) == set(pending["text"])
+    assert status["added"] == 2 and "候选模型" in status["table"]
+    # Promoted exactly when the comparison passes the rule of `train.py add` (on a 900-text slice the retrained
+    # threshold alone can decide it); the page follows the outcome either way.
+    assert status["promoted"] == should_promote(status["comparison"])
+    served = client.get("/api/info").json()["model"]
+    if status["promoted"]:
+        assert status["model"] == status["version"] == served != "default"
+        assert status["pending_cases"] == 0
+        assert set(pd.read_csv(folder / "cases.csv")["text"]) == set(pending["text"])
+    else:
+        assert status["model"] == served == "default"
+        assert status["pending_cases"] == 2  # the verdicts wait for the next try
+        assert not (folder / "cases.csv").exists()
 
 
 def test_review_of_the_last_screened_upload(review_app, unlabelled_stream):

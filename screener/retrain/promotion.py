@@ -9,22 +9,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..builtin import ensure_builtin_model
+from ..config import CASE_WEIGHT
 from ..corpus import duplicate_key, load_corpus
 from ..errors import DataError
 from ..files import atomic_file, remove_stale_partials, sha256_file
 from ..report import format_red_flags
 from ..scoring import Scorer, load_scorer
 from ..store import ModelStore, one_writer
-from ..builtin import ensure_builtin_model
 from ..training import fit_and_save, metrics, model_metadata, model_parts, train_schemes
 from .adapt import (ADAPT_RULE as METHOD, BACKGROUND_PART, BACKGROUND_WEIGHT, MAX_ROUNDS, SAMPLE_CAP, SET_ASIDE_SHARE,
                     adapt, read_background)
 from .cases import CASE_COLUMNS, load_cases, plan_add
 from .review import DEFAULT_BUDGET, Queue, build_queue
 
-# A confirmed case from the office's own stream teaches more than an authored text: it counts this many times.
-# Chosen by `python bench/review.py --choose-weight` (stream and measurement both from the read half of fbs_dev).
-CASE_WEIGHT = 20.0
 F1_TOLERANCE = 0.01
 ROC_AUC_TOLERANCE = 0.01
 PROMOTION_RULE = (f"promoted when, on the same test data, the candidate's F1 is at least the current model's minus "
@@ -170,7 +168,9 @@ def add_cases(new_path: str, *, corpus_path: Path, cases_path: Path, store: Mode
             **outcome}
 
 
-ADAPT_F1_TOLERANCE = 0.02
+# A stream's own ads say what normal looks like there; where they contradict hand-written test texts (a real stream's
+# plain loan-broker ads beside the corpus's loan lures) the corpus F1 falls by 0.01-0.025, so 0.03 is allowed.
+ADAPT_F1_TOLERANCE = 0.03
 ADAPT_RULE = (f"an adapted model is promoted when, on the same test data, its F1 is at least the current model's "
               f"minus {ADAPT_F1_TOLERANCE} and its ROC-AUC at least the current's minus {ROC_AUC_TOLERANCE} "
               "(the background changes what normal looks like, so a little ground on hand-written tests is allowed)")

@@ -152,8 +152,11 @@ class PendingCases:
 
 def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir: Path | None = None,
                jobs: int = 1, corpus_path: Path = DEFAULT_DATA, cases_path: Path = DEFAULT_CASES,
-               allowed_hosts: list[str] | None = None) -> FastAPI:
+               allowed_hosts: list[str] | None = None, case_weight: float | None = None) -> FastAPI:
     """The app, around one loaded model (replaced when the page promotes a retrained one).
+
+    ``case_weight``: how much a verdict counts in retraining against an authored text (``train.py add
+    --case-weight``; None: its default).
 
     ``allowed_hosts``: the Host names the server answers to (others get 400, which stops DNS
     rebinding); None answers any. Without ``work_dir`` uploads go to a temporary folder that is
@@ -371,7 +374,7 @@ def create_app(screener: Scorer, models_dir: Path, pending_path: Path, work_dir:
 
             try:
                 result = add_cases(str(taken), corpus_path=corpus_path, cases_path=cases_path,
-                                   store=ModelStore(models_dir))
+                                   store=ModelStore(models_dir), case_weight=case_weight)
                 table = comparison_table(result["comparison"]) if result.get("comparison") else ""
                 retraining.result = {"added": result["added"], "duplicates": result["duplicates"],
                                      "promoted": result["promoted"], "version": result["version"],
