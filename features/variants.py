@@ -359,12 +359,16 @@ def _derived_tables() -> dict:
     except (OSError, ValueError):
         pass  # missing or damaged: build it again
     tables = build_tables()
+    partial = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp",
                                          delete=False) as f:
+            partial = f.name
             json.dump(tables, f, ensure_ascii=False)
-        os.replace(f.name, path)
+        os.replace(partial, path)  # whole or not at all: other processes may be reading the folder
     except OSError:
-        pass  # a read-only home: build the tables in each process instead
+        if partial and os.path.exists(partial):  # a full disk: leave no half-written file behind
+            os.unlink(partial)
+        # a read-only home: the tables are built in each process instead
     return tables
