@@ -87,8 +87,8 @@ def stream_truth():
 
     ads = pd.read_csv(DEFAULT_DATA)
     labels = dict(zip(ads["text"].map(key), ads["label"].astype(int)))
-    schemes = {key(CASE.replace("一分五", "一分八"))}  # the case variant; and the template sent six times:
-    template = key("养老公寓床位预售")
+    schemes = {key(CASE.replace("一分五", "一分八"))}  # the variant of CASE in the stream
+    template = key("养老公寓床位预售")                  # the template sent six times with changed numbers
 
     def truth(text: str) -> int:
         k = key(text)
