@@ -68,6 +68,18 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     return seconds, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
 
 
+def naive_script(folder: Path, body: str) -> tuple[Path, Path]:
+    """(script, model): the baseline pipeline trained and saved in folder, and a script of ``body`` that can
+    unpickle it (it names this module's tokenizer)."""
+    model = folder / "baseline.joblib"
+    train_baseline(model)
+    script = folder / "naive.py"
+    script.write_text(f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+                      f"from batch import jieba_words  # noqa: F401  (the pickled tokenizer)\n{body}",
+                      encoding="utf-8")
+    return script, model
+
+
 def train_baseline(path: Path) -> None:
     import joblib
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -101,12 +113,7 @@ def main(rows, input_path, jobs, explain, dask_workers):
         if not input_path:
             pd.DataFrame({"text": make_ads(rows)}).to_csv(src, index=False)
         n = sum(len(c) for c in pd.read_csv(src, usecols=["text"], chunksize=100_000))
-        model = tmp / "baseline.joblib"
-        train_baseline(model)
-        script = tmp / "naive.py"
-        script.write_text(f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
-                          f"from batch import jieba_words  # noqa: F401  (the pickled tokenizer)\n{BASELINE}",
-                          encoding="utf-8")
+        script, model = naive_script(tmp, BASELINE)
         base_seconds, base_peak = timed([sys.executable, str(script), str(model), str(src), str(tmp / "naive.csv")])
         cmd = [sys.executable, "predict.py", "--input", str(src), "--output", str(tmp / "screened.csv"), "--quiet",
                "--explain", explain] + (["--jobs", str(jobs)] if jobs else [])

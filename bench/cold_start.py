@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from batch import train_baseline  # noqa: E402
+from batch import naive_script  # noqa: E402
 
 from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
 from screener.builtin import ensure_builtin_model  # noqa: E402
@@ -55,12 +55,7 @@ def main(runs):
     ensure_builtin_model(default_models_dir(), DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model = tmp / "baseline.joblib"
-        train_baseline(model)
-        script = tmp / "naive.py"
-        script.write_text(f"import sys\nsys.path.insert(0, {str(ROOT / 'bench')!r})\n"
-                          f"from batch import jieba_words  # noqa: F401  (the pickled tokenizer)\n{BASELINE}",
-                          encoding="utf-8")
+        script, model = naive_script(tmp, BASELINE)
         ours = [sys.executable, "predict.py", AD]
         naive = [sys.executable, str(script), str(model), AD]
         timed(ours), timed(naive)  # caches warm

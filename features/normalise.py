@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import opencc
 
-from .variants import lookalike_candidates, rare_characters, restore
+from .variants import look_alikes, restore
 
 # The one definition of "a Chinese character" in the project: CJK Unified Ideographs and Extension A.
 CJK_RANGE = "\u3400-\u4dbf\u4e00-\u9fff"
@@ -190,9 +190,9 @@ def clean(text: str) -> Cleaned:
     text2, starts, ends = _sub(_MASKED, lambda m: re.sub(r"[x*]", "8", m.group(0)), text2, starts, ends)
     text2, starts, ends = _sub(_BETWEEN_CJK, "", text2, starts, ends)
     text2, starts, ends = _keep(_SPACED_ALNUM, lambda m: range(0, len(m.group(0)), 2), text2, starts, ends)
-    look_alikes = tuple((starts[m.start()], ends[m.start()]) for m in rare_characters(text2)
-                        if lookalike_candidates(m.group(0)))
-    text2 = restore(text2)  # look-alike and homophone characters; keeps the length, so the spans hold
+    rare = look_alikes(text2)
+    disguised = tuple((starts[i], ends[i]) for i in rare)
+    text2 = restore(text2, rare)  # look-alike and homophone characters; keeps the length, so the spans hold
     text2, starts, ends = _sub(_DISGUISE_CHINESE, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
     if _HAS_LATIN.search(text2):
         text2, starts, ends = _sub(_DISGUISE_LATIN, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
@@ -203,7 +203,7 @@ def clean(text: str) -> Cleaned:
         lo += 1
     while hi > lo and text2[hi - 1] == " ":
         hi -= 1
-    return Cleaned(text2[lo:hi], tuple(starts[lo:hi]), tuple(ends[lo:hi]), look_alikes)
+    return Cleaned(text2[lo:hi], tuple(starts[lo:hi]), tuple(ends[lo:hi]), disguised)
 
 
 # Canonical tokens are plain lower-case words so jieba keeps each as one token.

@@ -102,9 +102,10 @@ def _rare_pattern() -> re.Pattern:
     return re.compile(_derived_tables()["rare_class"])
 
 
-def rare_characters(text: str):
-    """The matches of characters outside the common set in a text."""
-    return _rare_pattern().finditer(text)
+def look_alikes(text: str) -> dict[int, dict[str, int]]:
+    """Position -> the common characters it may stand for, for each rare character of the text that looks like one."""
+    found = {m.start(): lookalike_candidates(m.group(0)) for m in _rare_pattern().finditer(text)}
+    return {i: candidates for i, candidates in found.items() if candidates}
 
 
 def _rare_class(common: frozenset[str]) -> str:
@@ -142,14 +143,17 @@ def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[st
 
     ``options`` gives, for neighbours that are themselves disguised, the characters they may stand for.
     """
-    words = _dictionary()
-    return max((words.get(w, 0) for w in _windows(chars, i, ch, options or {})), default=0)
+    return _support(chars, i, ch, options or {})[0]
 
 
-def _forms_domain_word(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]]) -> bool:
-    """Whether ch at position i completes a word of the domain dictionary (年化, 旺铺, 保本...)."""
-    domain = _domain_words()
-    return any(w in domain for w in _windows(chars, i, ch, options))
+def _support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]]) -> tuple[int, bool]:
+    """``_word_support``, and whether ch at position i completes a word of the domain dictionary (年化, 旺铺)."""
+    words, domain = _dictionary(), _domain_words()
+    best, in_domain = 0, False
+    for w in _windows(chars, i, ch, options):
+        best = max(best, words.get(w, 0))
+        in_domain = in_domain or w in domain
+    return best, in_domain
 
 
 @lru_cache(maxsize=1)
@@ -277,12 +281,14 @@ def _overlapping_word(chars: list[str], i: int) -> int:
     return best
 
 
-def restore(text: str) -> str:
-    """The text with look-alike and homophone disguises restored; same length as the input."""
+def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
+    """The text with look-alike and homophone disguises restored; same length as the input.
+
+    ``rare`` is ``look_alikes(text)`` when the caller has it already.
+    """
     chars = list(text)
     changed = False
-    rare = {m.start(): lookalike_candidates(m.group(0)) for m in _rare_pattern().finditer(text)}
-    rare = {i: c for i, c in rare.items() if c}
+    rare = look_alikes(text) if rare is None else rare
     # What a disguised neighbour may stand for, when judging a window: its closest shapes only.
     closest = {i: tuple(c for c, alike in candidates.items() if alike == CLOSE) for i, candidates in rare.items()}
     for i, candidates in rare.items():
@@ -292,9 +298,8 @@ def restore(text: str) -> str:
         # for); among equals, one that forms a word of the domain (年疕 is 年化 in an ad, not 年老), then the
         # commoner word.
         neighbours = {k: c for k, c in closest.items() if k != i and abs(k - i) < MAX_WORD and c}
-        fitting = [(alike, _word_support(chars, i, c, neighbours), c) for c, alike in candidates.items()]
-        fitting = [(alike, _forms_domain_word(chars, i, c, neighbours), support, c)
-                   for alike, support, c in fitting if support >= MIN_WORD_FREQ]
+        fitting = [(alike, in_domain, support, c) for c, alike in candidates.items()
+                   for support, in_domain in [_support(chars, i, c, neighbours)] if support >= MIN_WORD_FREQ]
         if fitting:
             chars[i] = max(fitting)[3]
             changed = True

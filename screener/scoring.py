@@ -21,7 +21,9 @@ from .categories import OTHER_SCHEME, SCHEME_NAMES
 from .compact import COMPACT_PART, CompactModel, Rows, compile_model
 from .config import HIGH_LEVEL_FLOOR, MAX_CHARS
 from .errors import InputError, ModelError
-from .store import ModelStore
+from .store import MODEL_FILE, ModelStore
+
+SCHEMES_FILE = "schemes.joblib"  # the scheme classifier, saved beside the model by training
 
 TOP_TERMS = 6
 EXPLAIN_ALL, EXPLAIN_FLAGGED = "all", "flagged"
@@ -269,9 +271,10 @@ def load_scorer(models_root: str | Path, version: str | None = None, threshold: 
     store = ModelStore(models_root)
     version = version or store.current()
     meta = store.verify(version)
-    if f"{COMPACT_PART}.npz" in (meta.get("files") or {}):
+    files = meta.get("files") or {}
+    if f"{COMPACT_PART}.npz" in files:
         compact = CompactModel(store.read_verified(version, f"{COMPACT_PART}.npz"))
     else:  # a version saved without its arrays: made from the pipeline, as training would have
-        model, _ = store.load(version)
-        compact = CompactModel(compile_model(model, store.load_parts(version, ("schemes",)).get("schemes")))
+        schemes = store.read_verified(version, SCHEMES_FILE) if SCHEMES_FILE in files else None
+        compact = CompactModel(compile_model(store.read_verified(version, MODEL_FILE), schemes))
     return Scorer(compact, meta, threshold, load_model=lambda: store.load(version)[0])

@@ -344,12 +344,6 @@ def check_model_dir(directory: Path) -> dict:
     return meta
 
 
-def load_model_dir(directory: Path, trusted: set[str]):
-    """Verify and load one model folder."""
-    meta = check_model_dir(directory)
-    return _verified_load(Path(directory) / MODEL_FILE, meta, trusted), meta
-
-
 def _verified_load(model_file: Path, meta: dict, trusted: set[str]):
     """Unpickle one file of a model folder, only after its sha256 matches the metadata and the trusted list."""
     _verify_file(model_file, meta, trusted)
