@@ -176,12 +176,21 @@ def _fold_stage(text: str, fold, starts: list | None, ends: list | None):
 
 
 def _nfkc_lower(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    if not unicodedata.is_normalized("NFKC", text):  # the quick check is much cheaper than normalising
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
+
+
+_HAS_ZERO_WIDTH = re.compile("[" + "".join(map(chr, _ZERO_WIDTH)) + "]")
+
+
+def _drop_zero_width(text: str) -> str:
+    return text.translate(_ZERO_WIDTH) if _HAS_ZERO_WIDTH.search(text) else text
 
 
 def clean(text: str) -> Cleaned:
     """Fold an ad to the form the red flags and the model read."""
-    simplified, starts, ends = _fold_stage(text, lambda s: s.translate(_ZERO_WIDTH), None, None)
+    simplified, starts, ends = _fold_stage(text, _drop_zero_width, None, None)
     simplified, starts, ends = _fold_stage(simplified, _nfkc_lower, starts, ends)
     simplified, starts, ends = _fold_stage(simplified, _t2s().convert, starts, ends)
     if starts is None:

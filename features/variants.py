@@ -244,6 +244,14 @@ def _homophone_spellings() -> dict[str, tuple[str, bool]]:
     return {spelling: (word, same) for spelling, (word, same) in _derived_tables()["spellings"].items()}
 
 
+@lru_cache(maxsize=1)
+def _homophone_pairs() -> re.Pattern:
+    """Where a homophone spelling may start: a first character of one followed by a second character of one."""
+    spellings = _homophone_spellings()
+    firsts, seconds = ("".join(sorted({s[k] for s in spellings})) for k in (0, 1))
+    return re.compile(f"[{re.escape(firsts)}](?=[{re.escape(seconds)}])")
+
+
 def _build_homophone_spellings(common: frozenset[str]) -> dict[str, tuple[str, bool]]:
     from pypinyin import Style, lazy_pinyin
 
@@ -304,7 +312,14 @@ def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
             chars[i] = max(fitting)[3]
             changed = True
     spellings = _homophone_spellings()
-    for i in range(len(chars) - 1):
+    # Where a spelling may start, found at C speed; a pair just restored may start one at the next position.
+    starts = [m.start() for m in _homophone_pairs().finditer("".join(chars) if changed else text)]
+    checked = -1
+    while starts:
+        i = starts.pop(0)
+        if i <= checked or i + 1 >= len(chars):
+            continue
+        checked = i
         found = spellings.get(chars[i] + chars[i + 1])
         if found is None:
             continue
@@ -314,6 +329,7 @@ def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
         if (same_tones or not everyday) and _overlapping_word(chars, i) < MIN_WORD_FREQ:
             chars[i], chars[i + 1] = word
             changed = True
+            starts.insert(0, i + 1)
     return "".join(chars) if changed else text
 
 

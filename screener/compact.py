@@ -63,6 +63,122 @@ _REQUIRED = {"word_terms", "word_idf", "char_terms", "char_idf", "word_ngrams", 
              "flag_names", "flag_scale", "coef", "intercept", "threshold"}
 
 
+class _Lookup:
+    """Integer keys of a vocabulary's n-grams, sorted, with the column of each."""
+
+    def __init__(self, keys: np.ndarray):
+        self.order = np.argsort(keys, kind="stable")
+        self.keys = keys[self.order]
+        if len(self.keys) > 1 and (self.keys[1:] == self.keys[:-1]).any():
+            raise ModelError("模型词表中有重复的词；请用 `python train.py fit` 重新训练")
+
+    def count(self, rows: np.ndarray, keys: np.ndarray, n_columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, columns, counts) of the keys found in the vocabulary, sorted by row then column."""
+        if not len(self.keys):
+            return (np.zeros(0, dtype=np.int64),) * 3
+        by_key = np.argsort(keys)  # sorted needles make the binary searches cache-friendly: 3x faster
+        keys, rows = keys[by_key], rows[by_key]
+        at = np.searchsorted(self.keys, keys)
+        at[at == len(self.keys)] = 0
+        found = self.keys[at] == keys
+        cells, counts = np.unique(rows[found] * n_columns + self.order[at[found]], return_counts=True)
+        return cells // n_columns, cells % n_columns, counts
+
+
+class CharGrams:
+    """The ``char_wb`` n-grams of a batch, counted in numpy.
+
+    A gram of up to three characters is one exact integer (code point + 1 in 21 bits per character), so a
+    window of the batch's code points maps to a key with shifts and ors, and to its column by a binary search.
+    Every window inside a space-padded word is a gram: that is what ``char_wb`` counts when the shortest
+    padded word (three characters) is at least the lowest n.
+    """
+
+    BITS = 21
+
+    def __init__(self, terms: list[str], ngrams: tuple[int, int]):
+        low, high = ngrams
+        if not 1 <= low <= 3 or high > 3:
+            raise ModelError("字符 n-gram 的长度超出本程序支持的 1-3；请用 `python train.py fit` 重新训练")
+        self.low, self.high, self.n_columns = low, high, len(terms)
+        lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        codes = _code_points("".join(terms))
+        starts = np.cumsum(lengths) - lengths
+        keys = np.zeros(len(terms), dtype=np.int64)
+        for k in range(int(lengths.max(initial=0))):
+            longer = lengths > k
+            keys[longer] = (keys[longer] << self.BITS) | codes[starts[longer] + k]
+        self.lookup = _Lookup(keys)
+
+    def count(self, texts: list[str]):
+        # Each text as its space-padded words, each word ended by a newline (never inside a split word).
+        padded = [" " + " \n ".join(words) + " \n" if words else "" for words in map(str.split, texts)]
+        codes = _code_points("".join(padded))
+        if not len(codes):
+            return (np.zeros(0, dtype=np.int64),) * 3
+        row_of = np.repeat(np.arange(len(texts), dtype=np.int64),
+                           np.fromiter(map(len, padded), dtype=np.int64, count=len(padded)))
+        inside = codes != ord("\n") + 1
+        all_rows, all_keys = [], []
+        keys, valid = np.zeros(len(codes), dtype=np.int64), np.ones(len(codes), dtype=bool)
+        for n in range(1, self.high + 1):
+            keys = (keys[:len(codes) - n + 1] << self.BITS) | codes[n - 1:]
+            valid = valid[:len(codes) - n + 1] & inside[n - 1:]
+            if n >= self.low:
+                all_rows.append(row_of[:len(keys)][valid])
+                all_keys.append(keys[valid])
+        return self.lookup.count(np.concatenate(all_rows), np.concatenate(all_keys), self.n_columns)
+
+
+class WordGrams:
+    """Word n-grams of the tokenizer's tokens, counted in numpy: tokens become ids through one dictionary
+    lookup each, and an n-gram is the number its ids spell in base (number of tokens + 1)."""
+
+    def __init__(self, terms: list[str], ngrams: tuple[int, int], tokenize):
+        self.low, self.high, self.tokenize, self.n_columns = ngrams[0], ngrams[1], tokenize, len(terms)
+        split = [t.split(" ") for t in terms]
+        tokens = [token for parts in split for token in parts]
+        self.token_ids = {token: i for i, token in enumerate(dict.fromkeys(tokens), start=1)}  # 0: in no term
+        self.base = len(self.token_ids) + 1
+        if self.base ** self.high >= 2 ** 63:
+            raise ModelError("词 n-gram 过长，超出本程序的评分方式；请用 `python train.py fit` 重新训练")
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        ids = np.fromiter(map(self.token_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        starts = np.cumsum(lengths) - lengths
+        keys = np.zeros(len(terms), dtype=np.int64)
+        for k in range(int(lengths.max(initial=0))):
+            longer = lengths > k
+            keys[longer] = keys[longer] * self.base + ids[starts[longer] + k]
+        self.lookup = _Lookup(keys)
+
+    def count(self, texts: list[str]):
+        ids, rows, get = [], [], self.token_ids.get
+        for row, text in enumerate(texts):
+            tokens = self.tokenize(text)
+            ids += [get(t, 0) for t in tokens]
+            rows += [row] * len(tokens)
+        ids, rows = np.asarray(ids, dtype=np.int64), np.asarray(rows, dtype=np.int64)
+        all_rows, all_keys = [], []
+        keys, valid = np.zeros(len(ids), dtype=np.int64), np.ones(len(ids), dtype=bool)
+        for n in range(1, self.high + 1):
+            m = len(ids) - n + 1
+            if m <= 0:
+                break
+            keys = keys[:m] * self.base + ids[n - 1:]
+            valid = valid[:m] & (ids[n - 1:] > 0) & (rows[n - 1:] == rows[:m])
+            if n >= self.low:
+                all_rows.append(rows[:m][valid])
+                all_keys.append(keys[valid])
+        if not all_keys:
+            return (np.zeros(0, dtype=np.int64),) * 3
+        return self.lookup.count(np.concatenate(all_rows), np.concatenate(all_keys), self.n_columns)
+
+
+def _code_points(text: str) -> np.ndarray:
+    """Code point + 1 of each character (so no character is zero)."""
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
+
+
 @dataclass
 class Rows:
     """Feature rows of several ads in CSR layout: row i holds ``indices[indptr[i]:indptr[i+1]]``."""
@@ -80,20 +196,19 @@ class CompactModel:
         if missing:
             raise ModelError(f"模型的 {COMPACT_PART}.npz 缺少 {', '.join(missing)}；请用 `python train.py fit` 重新训练")
         self.word_terms, self.char_terms = _strings(arrays["word_terms"]), _strings(arrays["char_terms"])
-        self.word_vocabulary = {t: i for i, t in enumerate(self.word_terms)}
-        self.char_vocabulary = {t: i for i, t in enumerate(self.char_terms)}
         self.word_idf, self.char_idf = np.asarray(arrays["word_idf"]), np.asarray(arrays["char_idf"])
         self.word_ngrams = tuple(int(n) for n in arrays["word_ngrams"])
         self.char_ngrams = tuple(int(n) for n in arrays["char_ngrams"])
         tokenizer = _strings(arrays["tokenizer"])[0]
         if tokenizer not in TOKENIZERS or _strings(arrays["flag_names"]) != list(FEATURE_NAMES):
             raise ModelError("模型是用另一版本的红旗信号或分词器训练的；请用 `python train.py fit` 重新训练")
-        self.tokenize = TOKENIZERS[tokenizer]
+        self.words = WordGrams(self.word_terms, self.word_ngrams, TOKENIZERS[tokenizer])
+        self.chars = CharGrams(self.char_terms, self.char_ngrams)
         self.flag_scale = float(arrays["flag_scale"])
         self.coef, self.intercept = np.asarray(arrays["coef"]), float(arrays["intercept"])
         self.threshold = float(arrays["threshold"])
-        self.char_offset = len(self.word_vocabulary)
-        self.flag_offset = self.char_offset + len(self.char_vocabulary)
+        self.char_offset = len(self.word_terms)
+        self.flag_offset = self.char_offset + len(self.char_terms)
         if len(self.coef) != self.flag_offset + len(FEATURE_NAMES):
             raise ModelError("模型文件不完整（系数与词表的大小不符）；请用 `python train.py fit` 重新训练")
         self.scheme_coef = arrays["scheme_coef"] if "scheme_coef" in arrays else None
@@ -109,54 +224,12 @@ class CompactModel:
             return f"chars__{self.char_terms[j - self.char_offset]}"
         return f"red_flags__{FEATURE_NAMES[j - self.flag_offset]}"
 
-    def _word_grams(self, text: str) -> list[str]:
-        tokens = self.tokenize(text)
-        low, high = self.word_ngrams
-        grams = list(tokens) if low == 1 else []
-        for n in range(max(low, 2), min(high, len(tokens)) + 1):
-            grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
-        return grams
-
-    def _char_grams(self, text: str) -> list[str]:
-        low, high = self.char_ngrams
-        grams = []
-        for word in text.split():
-            word = f" {word} "
-            for n in range(low, high + 1):
-                if n >= len(word):
-                    grams.append(word)  # a word no longer than n counts once, whole
-                    break
-                grams += [word[i:i + n] for i in range(len(word) - n + 1)]
-        return grams
-
-    @staticmethod
-    def _count(texts: list[str], grams, vocabulary: dict) -> tuple[list, list, list]:
-        """Rows, columns and counts of the vocabulary's n-grams in each text (the pipeline's ``_count_vocab``)."""
-        rows, columns, counts = [], [], []
-        for row, text in enumerate(texts):
-            found: dict[int, int] = {}
-            for gram in grams(text):
-                try:  # most n-grams are in the vocabulary: indexing beats .get
-                    j = vocabulary[gram]
-                except KeyError:
-                    continue
-                if j in found:
-                    found[j] += 1
-                else:
-                    found[j] = 1
-            columns += found
-            counts += found.values()
-            rows += [row] * len(found)
-        return rows, columns, counts
-
     def transform(self, ads: list[Ad]) -> Rows:
-        """Feature rows of analysed ads. Python counts the n-grams; the tf-idf arithmetic runs once per batch."""
+        """Feature rows of analysed ads; the n-grams of the whole batch are counted and weighed at once."""
         n, texts = len(ads), [ad.model_text for ad in ads]
         parts = []
-        for grams, vocabulary, idf, offset in ((self._word_grams, self.word_vocabulary, self.word_idf, 0),
-                                               (self._char_grams, self.char_vocabulary, self.char_idf,
-                                                self.char_offset)):
-            rows, columns, counts = (np.array(a, dtype=np.int64) for a in self._count(texts, grams, vocabulary))
+        for grams, idf, offset in ((self.words, self.word_idf, 0), (self.chars, self.char_idf, self.char_offset)):
+            rows, columns, counts = grams.count(texts)
             values = (1.0 + np.log(counts)) * idf[columns]
             norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n))
             parts.append((rows, columns + offset, values / norms[rows] if len(rows) else values))

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.sparse import csr_matrix
 
 from features.pipeline import read_ad
 from screener.compact import COMPACT_PART, CompactModel, compile_model
@@ -26,12 +27,15 @@ def pipeline_and_compact(trained_models):
 def test_compact_scores_and_schemes_match_the_pipeline_on_the_corpus(pipeline_and_compact):
     model, schemes, compact = pipeline_and_compact
     texts = pd.read_csv(DEFAULT_DATA)["text"].tolist()
-    texts += ["", "   ", "x", "12345", "加微信", "保本 保息 年化 18%", "a" * 3, "🉐💰💰", "養老公寓 床位"]
+    texts += ["", "   ", "x", "12345", "加微信", "保本 保息 年化 18%", "a" * 3, "🉐💰💰", "養老公寓 床位", "𠀀萬 起投\n月返", "a\tb  c"]
     ads = [read_ad(t) for t in texts]
     X = compact.transform(ads)
     expected = model.estimator.named_steps["features"].transform(ads).tocsr()
     assert np.abs(compact.proba(X) - model.estimator.named_steps["clf"].predict_proba(expected)[:, 1]).max() < 1e-9
     np.testing.assert_array_equal(X.indptr, expected.indptr)
+    # The same features with the same weights: the n-grams counted in numpy are the vectorizers' n-grams.
+    got = csr_matrix((X.data, X.indices, X.indptr), shape=expected.shape)
+    assert abs(got - expected).max() < 1e-12
     rows = np.flatnonzero(np.diff(X.indptr) > 0)[:500]
     scheme_expected = schemes.predict_proba(expected[rows])
     scheme_got = np.array([compact.scheme_proba(X, r) for r in rows])
