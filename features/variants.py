@@ -183,12 +183,14 @@ def _common_shapes() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """Component -> (common character, a decomposition of it or of its traditional form) holding it."""
     index: dict[str, list] = defaultdict(list)
     decompositions = _decompositions()
-    for ch in _common_chars():
+    # Sorted and ordered iteration throughout: candidate order decides ties later, and must not depend on
+    # the process's string hash seed.
+    for ch in sorted(_common_chars()):
         if len(ch) != 1:
             continue
-        for form in {ch, _to_traditional().convert(ch)}:
+        for form in dict.fromkeys((ch, _to_traditional().convert(ch))):
             for parts in decompositions.get(form, ()):
-                for part in set(parts):
+                for part in dict.fromkeys(parts):
                     index[part].append((ch, parts))
     return index
 
@@ -229,7 +231,7 @@ def lookalike_candidates(ch: str) -> dict[str, int]:
         for part in rare[1:]:  # 镄 for 费: the meant character beside a radical
             if is_common(part):
                 found[part] = CLOSE
-        for part in set(rare):
+        for part in dict.fromkeys(rare):
             for cand, other in _common_shapes().get(part, ()):
                 alike = _shape_match(rare, other)
                 if alike > found.get(cand, 0):

@@ -105,3 +105,19 @@ def test_derived_character_tables_are_cached_and_a_damaged_cache_is_rebuilt(tmp_
     assert run() == [built, files]  # damaged: built again and rewritten
     assert json.loads((tmp_path / files[0]).read_text(encoding="utf-8"))["common"]
     assert built == normalise("收溢稳定 加薇信 钻俌出租")
+
+
+def test_restoring_look_alikes_does_not_depend_on_the_string_hash_seed(tmp_path):
+    # Several disguised characters side by side: the candidates' order decides among equal readings, so it
+    # must come from sorting, not from set iteration (which changes with PYTHONHASHSEED between processes).
+    texts = ["车位出軎7刔 产攴 嗸过迉", "账户又粶油苖一片种菜专业户沋是我", "预售\n亻熭月栟礼盒\n定金20抵50\n稻香対专粔",
+             "又到交车贷的迖玍了，一个月3200，压力肀大"]
+    probe = f"import json; from features.normalise import clean; print(json.dumps([clean(t).text for t in {texts!r}]))"
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, SCREENER_CACHE=str(tmp_path))
+        out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                             check=True).stdout
+        outputs.add(out)
+    assert len(outputs) == 1
+    assert len(json.loads(outputs.pop())) == len(texts)
