@@ -7,6 +7,7 @@ spans of the original text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from .normalise import PHONE, QQ, URL, WECHAT, Cleaned
@@ -33,8 +34,16 @@ class Contact:
         return f"{KIND_NAMES[self.kind]}:{self.value}"
 
 
-def _phone_value(text: str) -> str:
-    digits = re.sub(r"\D", "", text)
+_MASK = re.compile(r"[xX*＊ｘＸ]")
+
+
+def _phone_value(cleaned: str, original: str) -> str:
+    """The number's digits; masked digits stay masked (``*``), so no number is shown that the ad did not give."""
+    if _MASK.search(original):
+        digits = "".join("*" if _MASK.fullmatch(ch) else ch for ch in unicodedata.normalize("NFKC", original)
+                         if ch.isdigit() or _MASK.fullmatch(ch))
+    else:
+        digits = re.sub(r"\D", "", cleaned)
     return digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
 
 
@@ -60,7 +69,8 @@ def find_contacts(cleaned: Cleaned, original: str) -> list[Contact]:
         number = re.search(r"\d+$", m.group(0))
         add(QQ_KIND, number.group(0), (m.end() - len(number.group(0)), m.end()))
     for m in PHONE.finditer(text):
-        add(PHONE_KIND, _phone_value(m.group(0)), m.span())
+        start, end = cleaned.original_span(*m.span())
+        add(PHONE_KIND, _phone_value(m.group(0), original[start:end]), m.span())
     for m in ACCOUNT.finditer(text):
         add(ACCOUNT_KIND, re.sub(r"\D", "", m.group(0)), m.span())
     return sorted(found, key=lambda c: c.start)

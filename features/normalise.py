@@ -38,7 +38,8 @@ _SPACES = re.compile(r"\s+")
 _INTERLEAVED = re.compile(rf"(?:[^\s]{_SEPARATOR}| {_SEPARATOR}){{4,}}[{CJK_RANGE}a-z0-9%]")
 # Digits masked by an export or a sender (1xxxxxxxxxx, 188****6621, 年收益x%, 月息*分): read as the digit 8.
 # A run of five or more (a phone or an amount masked whole) stands alone; a shorter one needs a unit after it.
-_MASKED = re.compile(r"(?<![a-z*])(?:[0-9]+[x*]+[0-9x*]*|[x*]+[0-9][0-9x*]*|[x*]{5,}"
+_MASKED = re.compile(r"(?<![a-z*])(?:(?<![0-9-])(?=[0-9-]*[x*])[0-9x*]{3,4}(?:-[0-9x*]{3,4})?-[0-9x*]{4,8}(?![0-9x*-])"
+                     r"|[0-9]+[x*]+[0-9x*]*|[x*]+[0-9][0-9x*]*|[x*]{5,}"
                      r"|[x*]{1,12}(?:\.[x*0-9]+)?(?=[%万千百亿元分厘倍年月天日个期号点岁]))(?![a-z])")
 # Single letters or digits spaced apart (v x, 1 3 8 0 0): one token again.
 _SPACED_ALNUM = re.compile(r"(?<![a-z0-9])[a-z0-9](?: [a-z0-9])+(?![a-z0-9])")
@@ -220,7 +221,9 @@ URL = re.compile(r"(?:https?://|www\.)[a-z0-9./?=&_%#:~+-]+|\b[a-z0-9-]+\.(?:cn|
 PHONE = re.compile(
     r"(?<!\d)(?:(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}"  # mobile
     r"|0\d{2,3}[- ]?\d{7,8}"  # landline with area code
-    r"|[48]00[- ]?\d{3}[- ]?\d{4})(?!\d)"  # 400/800 hotline
+    r"|[48]00[- ]?\d{3}[- ]?\d{4}"  # 400/800 hotline
+    # Masked whole (each masked digit reads as 8): the shapes of a mobile, a landline and a hotline.
+    r"|8{3}[- ]?8{4}[- ]?8{4}|8{3,4}-8{7,8}|8{3}-8{3}-8{4})(?!\d)"
 )
 WECHAT = re.compile(r"(微信|加微信)(?:号|id)?[:： ]*(?=[a-z0-9_-]{5,20}\b)[a-z0-9_-]*[a-z][a-z0-9_-]*")
 QQ = re.compile(r"qq(?:号|群)?[:： ]*\d{5,11}(?!\d)")

@@ -24,8 +24,9 @@ SHINGLE = 4
 NUM_PERM = 32
 LSH_THRESHOLD = 0.5        # estimated Jaccard of canonical 4-grams at which two texts are one template
 LEVEL_ORDER = {HIGH: 2, MEDIUM: 1, LOW: 0}
-# Links and account numbers are shared by unrelated senders (short-link services, collection accounts).
-GROUPING_CONTACTS = lambda c: c.kind not in (URL_KIND, ACCOUNT_KIND)  # noqa: E731
+# Links and account numbers are shared by unrelated senders (short-link services, collection accounts);
+# a masked number identifies no one.
+GROUPING_CONTACTS = lambda c: c.kind not in (URL_KIND, ACCOUNT_KIND) and "*" not in c.value  # noqa: E731
 
 
 @dataclass

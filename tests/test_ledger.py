@@ -35,6 +35,13 @@ def test_contacts_are_found_normalised_and_point_at_the_original():
     assert contacts("今天天气不错，我们去公园") == []
 
 
+def test_a_masked_number_is_shown_masked_not_as_made_up_digits():
+    assert contacts("电话138****5678") == [("phone", "138****5678", "138****5678")]
+    assert contacts("来电xxxxxxxxxxx") == [("phone", "***********", "xxxxxxxxxxx")]
+    assert contacts("咨询400-xxx-xxxx，热线0571-8888xxxx") == [
+        ("phone", "400*******", "400-xxx-xxxx"), ("phone", "05718888****", "0571-8888xxxx")]
+
+
 def test_predict_names_the_scheme_and_the_contacts(models_dir):
     ad = "退休操盘手建群，每天免费推荐涨停牛股，人满即封，加V：gupiao668，电话 139 1234 5678"
     obj = json.loads(run(["--json", ad]).output)
@@ -115,6 +122,15 @@ def test_rows_sharing_a_contact_share_a_campaign(screener):
     grouper = CampaignGrouper()
     ids = [grouper.assign(i, t, r) for i, (t, r) in enumerate(zip(texts, screener.analyse(texts)), 1)]
     assert ids[0] == ids[1]
+
+
+def test_a_masked_number_groups_nothing(screener):
+    texts = ["养老公寓床位认购，年化收益18%，到期回购，详询139****1111",
+             "原始股内部认购，上市翻十倍，名额有限，联系139****1111"]
+    grouper = CampaignGrouper()
+    ids = [grouper.assign(i, t, r) for i, (t, r) in enumerate(zip(texts, screener.analyse(texts)), 1)]
+    assert all(r.contacts for r in screener.analyse(texts))
+    assert ids[0] != ids[1]  # the same masked digits may stand for any two numbers
 
 
 def test_batch_writes_campaigns_and_the_ledger(models_dir, tmp_path):

@@ -53,6 +53,9 @@ def test_masked_digits_read_as_digits():
     assert clean("xbox特价").text == "xbox特价"
     assert clean("年化x.x%，xx年租约，总价xx万").text == "年化8.8%,88年租约总价88万"  # a unit after the mask
     assert clean("来电xxxxxxxxxxx").text == "来电88888888888"  # a number masked whole
+    for number in ("xxxxxxxxxxx", "xxx-xxxx-xxxx", "xxxx-xxxxxxxx", "400-xxx-xxxx", "0571-8888xxxx", "1xx-xxxx-xx21"):
+        assert normalise(f"咨询{number}速来") == "咨询 xxphone 速来", number  # still a phone number
+    assert "xxphone" not in normalise("日期2024-05-01，编号123-4567-x")
     assert clean("x光检查，前xx名").text == "x光检查前xx名"  # no unit, too short: left as written
 
 
