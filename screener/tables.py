@@ -161,7 +161,9 @@ def check_lines(source: Source, sep: str | None = None) -> None:
     Every line must decode. In CSV/TSV (``sep``) no cell may swallow whole records: a quote
     left open merges the rows after it into one cell, and rows would be lost without a word.
     A cell with line breaks is refused when one of its lines holds as many separators as a
-    record, or when it runs over MAX_QUOTED_LINES lines.
+    record (and, in a file whose records all start with a number, starts with one too: a post
+    with commas in an id,text export is not a swallowed record), or when it runs over
+    MAX_QUOTED_LINES lines.
     Cells are found by the csv module's strict rules: a quote opens a cell only at its start
     (a quote inside an unquoted cell is text, as pandas reads it), and a quoted cell must end
     at a separator or a line end.
@@ -189,16 +191,22 @@ def check_lines(source: Source, sep: str | None = None) -> None:
         return
     reader = csv.reader(decoded_lines(), delimiter=sep, strict=True)
     fields, last_line, record_offset = None, 0, 0
+    numbered = True  # every record so far starts with a number (an id column): then a swallowed record does too
+
+    def record_like(line: str) -> bool:
+        return line.count(sep) >= fields - 1 and (not numbered or line.split(sep, 1)[0].strip().isdigit())
+
     try:
         for record in reader:
             spanned = reader.line_num - last_line
             if fields is None:
                 fields = len(record)
-            elif spanned > 1:
-                inner = [line for cell in record if "\n" in cell for line in cell.split("\n")[1:]]
-                record_like = sum(line.count(sep) >= fields - 1 for line in inner) if fields > 1 else 0
-                if spanned > MAX_QUOTED_LINES or record_like:
-                    raise _open_quote(source, last_line + 1, record_offset, spanned)
+            else:
+                if spanned > 1:
+                    inner = [line for cell in record if "\n" in cell for line in cell.split("\n")[1:]]
+                    if spanned > MAX_QUOTED_LINES or (fields > 1 and any(map(record_like, inner))):
+                        raise _open_quote(source, last_line + 1, record_offset, spanned)
+                numbered = numbered and bool(record) and record[0].strip().isdigit()
             last_line, record_offset = reader.line_num, position["offset"]
     except csv.Error:  # a quote that closes a cell where no cell ends, or the file ends inside a quote
         raise _open_quote(source, last_line + 1, record_offset, reader.line_num - last_line) from None

@@ -51,6 +51,29 @@ def test_quoted_cells_with_line_breaks_and_stray_quotes_are_read_as_written(mode
     assert screened.loc[9, "内容"] == '他说"这家店不错'
 
 
+def test_a_multi_line_post_with_commas_in_an_id_text_export_is_read_as_written(models_dir, tmp_path):
+    rows = [f"{i},第{i}条广告，今日特价" for i in range(10)]
+    rows[4] = '4,"置顶帖,请先看完\n1. 本群只发正规信息,不收任何费用\n2. 有问题私信群主,谢谢"'
+    path = tmp_path / "posts.csv"
+    path.write_text("id,text\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = screen("--input", path, "--output", out)
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    screened = pd.read_csv(out, encoding="utf-8-sig")
+    assert screened["id"].tolist() == list(range(10)) and screened.loc[4, "text"].count("\n") == 2
+
+
+def test_an_open_quote_in_an_id_text_export_still_stops(models_dir, tmp_path):
+    rows = [f"{i},第{i}条广告，今日特价" for i in range(10)]
+    rows[4] = '4,"这一行的引号没有闭合'
+    path = tmp_path / "open.csv"
+    path.write_text("id,text\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = screen("--input", path, "--output", tmp_path / "out.csv")
+    assert result.returncode == 1 and "第 6 行" in result.stderr and "引号没有正确闭合" in result.stderr
+
+
 def test_a_bad_byte_is_reported_with_its_line_and_offset(models_dir, tmp_path):
     good = "id,内容\n" + "".join(f"{i},第{i}条正常的广告\n" for i in range(3))
     data = good.encode() + b"3,\xff\xfe\n" + "4,又一条\n".encode()
