@@ -12,7 +12,8 @@ from pathlib import Path
 USER_DICT = Path(__file__).with_name("userdict.txt")
 
 
-def _user_words():
+def user_words():
+    """(word, frequency or None) of each entry of the domain dictionary."""
     for line in USER_DICT.read_text(encoding="utf-8").splitlines():
         parts = line.split()
         if parts:
@@ -35,7 +36,7 @@ def _rjieba():
     import rjieba
 
     tokenizer = rjieba.Jieba()
-    for word, freq in _user_words():
+    for word, freq in user_words():
         tokenizer.add_word(word, freq, None)
     return tokenizer
 

@@ -62,13 +62,11 @@ def _general_dictionary() -> dict[str, int]:
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, int]:
     """jieba's word frequencies plus the domain dictionary."""
-    from .tokenize import USER_DICT
+    from .tokenize import user_words
 
     words = dict(_general_dictionary())
-    for line in USER_DICT.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if parts:
-            words.setdefault(parts[0], int(parts[1]) if len(parts) > 1 else 1000)
+    for word, freq in user_words():
+        words.setdefault(word, freq if freq is not None else 1000)
     return words
 
 
@@ -158,9 +156,9 @@ def _support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ..
 
 @lru_cache(maxsize=1)
 def _domain_words() -> frozenset[str]:
-    from .tokenize import USER_DICT
+    from .tokenize import user_words
 
-    return frozenset(line.split()[0] for line in USER_DICT.read_text(encoding="utf-8").splitlines() if line.split())
+    return frozenset(word for word, _ in user_words())
 
 
 # --- look-alikes --------------------------------------------------------------------------------
@@ -261,10 +259,9 @@ def _build_homophone_spellings(common: frozenset[str]) -> dict[str, tuple[str, b
     for ch in set(common) | set(_decompositions()):
         if len(ch) == 1 and "\u4e00" <= ch <= "\u9fff":
             by_sound[lazy_pinyin(ch, style=Style.NORMAL)[0]].add(ch)
-    from .tokenize import USER_DICT
+    from .tokenize import user_words
 
-    key_words = set(KEY_WORDS) | {line.split()[0] for line in USER_DICT.read_text(encoding="utf-8").splitlines()
-                                  if line.split() and len(line.split()[0]) == 2}
+    key_words = set(KEY_WORDS) | {word for word, _ in user_words() if len(word) == 2}
     spellings = {}
     for word in sorted(key_words):
         for i, ch in enumerate(word):
@@ -313,25 +310,23 @@ def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
         if fitting:
             chars[i] = max(fitting)[3]
             changed = True
-    spellings = _homophone_spellings()
-    # Where a spelling may start, found at C speed; a pair just restored may start one at the next position.
-    starts = [m.start() for m in _homophone_pairs().finditer("".join(chars) if changed else text)]
-    checked = -1
-    while starts:
-        i = starts.pop(0)
-        if i <= checked or i + 1 >= len(chars):
-            continue
-        checked = i
-        found = spellings.get(chars[i] + chars[i + 1])
-        if found is None:
-            continue
-        word, same_tones = found
-        # Two everyday characters meet by chance (只收一学期, 骗子转钱): they must match the tones as well.
-        everyday = chars[i] in _everyday_chars() and chars[i + 1] in _everyday_chars()
-        if (same_tones or not everyday) and _overlapping_word(chars, i) < MIN_WORD_FREQ:
-            chars[i], chars[i + 1] = word
-            changed = True
-            starts.insert(0, i + 1)
+    spellings, pairs = _homophone_spellings(), _homophone_pairs()
+    # Left to right over the positions where a spelling may start (found at C speed), in the text as restored
+    # so far: a pair just restored may start another at the next position.
+    current = "".join(chars) if changed else text
+    m = pairs.search(current)
+    while m:
+        i = m.start()
+        found = spellings.get(current[i:i + 2])
+        if found is not None:
+            word, same_tones = found
+            # Two everyday characters meet by chance (只收一学期, 骗子转钱): they must match the tones as well.
+            everyday = chars[i] in _everyday_chars() and chars[i + 1] in _everyday_chars()
+            if (same_tones or not everyday) and _overlapping_word(chars, i) < MIN_WORD_FREQ:
+                chars[i], chars[i + 1] = word
+                changed = True
+                current = "".join(chars)
+        m = pairs.search(current, i + 1)
     return "".join(chars) if changed else text
 
 
