@@ -102,13 +102,7 @@ class CharGrams:
             raise ModelError("字符 n-gram 的长度超出本程序支持的 1-3；请用 `python train.py fit` 重新训练")
         self.low, self.high, self.n_columns = low, high, len(terms)
         lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-        codes = _code_points("".join(terms))
-        starts = np.cumsum(lengths) - lengths
-        keys = np.zeros(len(terms), dtype=np.int64)
-        for k in range(int(lengths.max(initial=0))):
-            longer = lengths > k
-            keys[longer] = (keys[longer] << self.BITS) | codes[starts[longer] + k]
-        self.lookup = _Lookup(keys)
+        self.lookup = _Lookup(_spelled_keys(_code_points("".join(terms)), lengths, 1 << self.BITS))
 
     def count(self, texts: list[str]):
         # Each text as its space-padded words, each word ended by a newline (never inside a split word).
@@ -144,12 +138,7 @@ class WordGrams:
             raise ModelError("词 n-gram 过长，超出本程序的评分方式；请用 `python train.py fit` 重新训练")
         lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         ids = np.fromiter(map(self.token_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        starts = np.cumsum(lengths) - lengths
-        keys = np.zeros(len(terms), dtype=np.int64)
-        for k in range(int(lengths.max(initial=0))):
-            longer = lengths > k
-            keys[longer] = keys[longer] * self.base + ids[starts[longer] + k]
-        self.lookup = _Lookup(keys)
+        self.lookup = _Lookup(_spelled_keys(ids, lengths, self.base))
 
     def count(self, texts: list[str]):
         ids, rows, get = [], [], self.token_ids.get
@@ -172,6 +161,17 @@ class WordGrams:
         if not all_keys:
             return (np.zeros(0, dtype=np.int64),) * 3
         return self.lookup.count(np.concatenate(all_rows), np.concatenate(all_keys), self.n_columns)
+
+
+def _spelled_keys(values: np.ndarray, lengths: np.ndarray, base: int) -> np.ndarray:
+    """The key of each term, whose ``lengths[t]`` values follow one another in ``values``: the number they spell
+    in ``base`` (the same number the counting windows build)."""
+    starts = np.cumsum(lengths) - lengths
+    keys = np.zeros(len(lengths), dtype=np.int64)
+    for k in range(int(lengths.max(initial=0))):
+        longer = lengths > k
+        keys[longer] = keys[longer] * base + values[starts[longer] + k]
+    return keys
 
 
 def _code_points(text: str) -> np.ndarray:
