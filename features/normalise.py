@@ -33,6 +33,7 @@ _SEPARATOR = r"[ ·/|*~_\-.,、+=#^]"
 # Spaces, punctuation, emoji and other symbols wedged between two Chinese characters.
 _BETWEEN_CJK = re.compile(rf"(?<=[{CJK_RANGE}])[^{CJK_RANGE}a-z0-9]{{1,6}}(?=[{CJK_RANGE}])")
 _SPACES = re.compile(r"\s+")
+_SPACES_TO_FOLD = re.compile(r"(?: (?=\s)|[^\S ])\s*")  # the runs _SPACES.sub(" ") changes: not one plain space
 # A symbol or space after every character (保·本·保·息, 1 3 9 ..., 年 化 0 . 5 %): the separators of such a
 # run go. Inside the run any character may be written, a space too (a word gap spaced out reads "a   b").
 _INTERLEAVED = re.compile(rf"(?:[^\s]{_SEPARATOR}| {_SEPARATOR}){{4,}}[{CJK_RANGE}a-z0-9%]")
@@ -111,29 +112,36 @@ class Cleaned:
 
 
 def _sub(pattern: re.Pattern, repl, text: str, starts: list, ends: list):
-    """re.sub that carries the original spans along."""
-    if pattern.search(text) is None:
-        return text, starts, ends
-    out, new_starts, new_ends, pos = [], [], [], 0
+    """re.sub that carries the original spans along: a replacement of another length spans the whole match."""
+    pieces, edits, pos = [], [], 0
     for m in pattern.finditer(text):
         s, e = m.span()
-        out.append(text[pos:s])
-        new_starts.extend(starts[pos:s])
-        new_ends.extend(ends[pos:s])
         r = repl(m) if callable(repl) else repl
-        out.append(r)
-        if e > s:
-            if len(r) == e - s:
-                new_starts.extend(starts[s:e])
-                new_ends.extend(ends[s:e])
-            else:
-                new_starts.extend([starts[s]] * len(r))
-                new_ends.extend([ends[e - 1]] * len(r))
+        pieces.append(text[pos:s])
+        pieces.append(r)
+        if len(r) != e - s:
+            edits.append((s, e, len(r)))
         pos = e
-    out.append(text[pos:])
-    new_starts.extend(starts[pos:])
-    new_ends.extend(ends[pos:])
-    return "".join(out), new_starts, new_ends
+    if not pieces:
+        return text, starts, ends
+    pieces.append(text[pos:])
+    if edits:  # spliced from the end, so the offsets of earlier edits still hold
+        starts, ends = list(starts), list(ends)
+        for s, e, n in reversed(edits):
+            starts[s:e] = [starts[s]] * n
+            ends[s:e] = [ends[e - 1]] * n
+    return "".join(pieces), starts, ends
+
+
+def _drop(pattern: re.Pattern, text: str, starts: list, ends: list):
+    """Delete every match, with the spans of the characters deleted."""
+    spans = [m.span() for m in pattern.finditer(text)]
+    if not spans:
+        return text, starts, ends
+    starts, ends = list(starts), list(ends)
+    for s, e in reversed(spans):
+        del starts[s:e], ends[s:e]
+    return pattern.sub("", text), starts, ends
 
 
 def _keep(pattern: re.Pattern, kept, text: str, starts: list, ends: list):
@@ -198,7 +206,7 @@ def clean(text: str) -> Cleaned:
         starts, ends = list(range(len(simplified))), list(range(1, len(simplified) + 1))
     text2, starts, ends = _keep(_INTERLEAVED, lambda m: range(0, len(m.group(0)), 2), simplified, starts, ends)
     text2, starts, ends = _sub(_MASKED, lambda m: re.sub(r"[x*]", "8", m.group(0)), text2, starts, ends)
-    text2, starts, ends = _sub(_BETWEEN_CJK, "", text2, starts, ends)
+    text2, starts, ends = _drop(_BETWEEN_CJK, text2, starts, ends)
     text2, starts, ends = _keep(_SPACED_ALNUM, lambda m: range(0, len(m.group(0)), 2), text2, starts, ends)
     rare = look_alikes(text2)
     disguised = tuple((starts[i], ends[i]) for i in rare)
@@ -206,7 +214,7 @@ def clean(text: str) -> Cleaned:
     text2, starts, ends = _sub(_DISGUISE_CHINESE, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
     if _HAS_LATIN.search(text2):
         text2, starts, ends = _sub(_DISGUISE_LATIN, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
-    text2, starts, ends = _sub(_SPACES, " ", text2, starts, ends)
+    text2, starts, ends = _sub(_SPACES_TO_FOLD, " ", text2, starts, ends)
     # strip leading/trailing space
     lo, hi = 0, len(text2)
     while lo < hi and text2[lo] == " ":

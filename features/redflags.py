@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .anchors import AnchorGate
 from .normalise import Cleaned, clean
 
 ILLEGALITY = "非法性"
@@ -261,14 +262,32 @@ def _detector_hits(detector: Detector, cleaned: Cleaned, original: str) -> list[
     return hits
 
 
+# One scan for the anchors of every pattern below tells which can match a cleaned text; only those run.
+_GATE = AnchorGate([_RATE, WARNING_CONTEXT.pattern] + [d.pattern for d in DETECTORS])
+_RATE_BIT, _WARNING_BIT = 1, 2
+_GATED_DETECTORS = tuple((1 << (i + 2), d) for i, d in enumerate(DETECTORS))
+_last_scan: tuple[str | None, int] = (None, 0)
+
+
+def _possible(text: str) -> int:
+    """``_GATE.possible`` of a cleaned text, kept for the next call: one ad asks three times."""
+    global _last_scan
+    last = _last_scan
+    if last[0] is not text:
+        last = _last_scan = (text, _GATE.possible(text))
+    return last[1]
+
+
 def find_red_flags(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
-    """Every red flag in an ad, in order of position; each detector runs once."""
+    """Every red flag in an ad, in order of position; each detector that can match runs once."""
     cleaned = cleaned or clean(text)
-    hits = _rate_hits(cleaned, text)
-    for detector in DETECTORS:  # _detector_hits inlined: this loop runs for every ad of a batch
-        for m in detector.pattern.finditer(cleaned.text):
-            s, e = cleaned.original_span(*m.span())
-            hits.append(Hit(detector.key, detector.name, detector.characteristic, text[s:e], s, e))
+    possible = _possible(cleaned.text)
+    hits = _rate_hits(cleaned, text) if possible & _RATE_BIT else []
+    for bit, detector in _GATED_DETECTORS:  # _detector_hits inlined: this loop runs for every ad of a batch
+        if possible & bit:
+            for m in detector.pattern.finditer(cleaned.text):
+                s, e = cleaned.original_span(*m.span())
+                hits.append(Hit(detector.key, detector.name, detector.characteristic, text[s:e], s, e))
     return sorted(hits, key=lambda h: (h.start, h.end))
 
 
@@ -306,7 +325,7 @@ def shown_red_flags(hits: list[Hit]) -> tuple[list[Hit], int]:
 def warning_context(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     """Spans that show the ad warns about or reports on fraud."""
     cleaned = cleaned or clean(text)
-    return _detector_hits(WARNING_CONTEXT, cleaned, text)
+    return _detector_hits(WARNING_CONTEXT, cleaned, text) if _possible(cleaned.text) & _WARNING_BIT else []
 
 
 def invitation(text: str, cleaned: Cleaned | None = None) -> list[Hit]:

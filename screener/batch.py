@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -88,6 +89,8 @@ def score_texts(scorer: Scorer, texts: list[str], structured: bool, explain: str
 _worker: Scorer | None = None
 _explain = EXPLAIN_FLAGGED
 _structured = False
+_inherited: Scorer | None = None  # set in the parent just while workers are forked: they start with its model
+WARM_UP_AD = "保本保息 年化18% 加微信"
 
 
 def become_worker(parent: int) -> None:
@@ -102,14 +105,19 @@ def become_worker(parent: int) -> None:
     if os.getppid() != parent:  # the parent died before the request above
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker would inherit the parent's handler
 
 
 def _start_worker(models_root: str, version: str, threshold: float, parent: int, explain: str,
                   structured: bool) -> None:
     global _worker, _explain, _structured
     become_worker(parent)
-    _worker, _explain, _structured = load_scorer(models_root, version, threshold), explain, structured
-    _worker.analyse(["保本保息 年化18% 加微信"])  # builds the tokenizer and character tables now, before the freeze
+    if _inherited is not None:  # forked: the parent's model, its tables already built
+        _worker = _inherited
+    else:
+        _worker = load_scorer(models_root, version, threshold)
+        _worker.analyse([WARM_UP_AD])  # builds the tokenizer and character tables now, before the freeze
+    _explain, _structured = explain, structured
     # The model's vocabularies and tables live as long as the worker: moved out of the collector's sight,
     # they are not traversed again by every full collection while batches allocate.
     gc.freeze()
@@ -117,6 +125,13 @@ def _start_worker(models_root: str, version: str, threshold: float, parent: int,
 
 def _score_in_worker(texts: list[str]) -> list[tuple]:
     return score_texts(_worker, texts, _structured, _explain)
+
+
+def _can_fork() -> bool:
+    """Forking copies the parent as it is, model and imports included, in milliseconds rather than the second a
+    fresh interpreter takes; it is safe only while no other thread can hold a lock (the web page runs batches in
+    threads, and spawns)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 class _Scorer:
@@ -128,11 +143,22 @@ class _Scorer:
         self.pool = None
 
     def start_pool(self):
-        if self.pool is None and self.jobs > 1:
-            context = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start_worker,
-                                            initargs=(self.models_root, self.screener.version, self.screener.threshold,
-                                                      os.getpid(), self.explain, self.structured))
+        global _inherited
+        if self.pool is not None or self.jobs <= 1:
+            return
+        fork = _can_fork()
+        if fork:
+            self.screener.analyse([WARM_UP_AD])  # the tables, built once here for every worker
+        self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
+                                        initializer=_start_worker,
+                                        initargs=(self.models_root, self.screener.version, self.screener.threshold,
+                                                  os.getpid(), self.explain, self.structured))
+        if fork:
+            _inherited = self.screener
+            try:
+                self.pool.submit(int)  # with fork every worker starts at the first submission: now, before threads
+            finally:
+                _inherited = None
 
     def submit(self, texts: list[str]):
         """A handle whose ``result()`` is ``score_texts`` of texts, in order."""

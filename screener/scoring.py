@@ -7,6 +7,7 @@ A ``Scorer`` wraps a loaded model and never trains. The model is a scikit-learn
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -159,6 +160,12 @@ class Scorer:
         self.levels = RiskLevels.for_threshold(compact.threshold if threshold is None else threshold)
         self._load_model, self._model = load_model, None
         self._terms: dict[int, str | None] = {}
+        # Per feature, the number of the term it shows as (-1: none; -2: not looked up yet), so explanations
+        # merge a row's features into terms with numpy.
+        self._term_numbers: np.ndarray | None = None
+        self._term_texts: list[str] = []
+        self._term_number_of: dict[str, int] = {}
+        self._term_lock = threading.Lock()
 
     @classmethod
     def of_pipeline(cls, model, metadata: dict, threshold: float | None = None, schemes=None) -> "Scorer":
@@ -237,14 +244,38 @@ class Scorer:
         return out
 
     def _top_terms(self, indices, values, k: int) -> list[Term]:
-        merged: dict[str, float] = {}
-        term = self.term
-        for j, w in zip(indices.tolist(), (values * self.compact.coef[indices]).tolist()):
-            shown = term(j)
-            if shown is not None:
-                merged[shown] = merged.get(shown, 0.0) + w
-        ranked = sorted(merged.items(), key=lambda kv: -abs(kv[1]))[:k]
-        return [Term(t, round(w, 4)) for t, w in ranked if abs(w) > 1e-9]
+        """The k terms of a row that moved its score most: features that read the same (a character and a
+        word n-gram of one word) are added up first, and ties keep the order of the features."""
+        numbers = self._numbers_of(indices)
+        shown = numbers >= 0
+        numbers, weights = numbers[shown], (values * self.compact.coef[indices])[shown]
+        if not len(numbers):
+            return []
+        unique, first, inverse = np.unique(numbers, return_index=True, return_inverse=True)
+        totals = np.bincount(inverse, weights=weights, minlength=len(unique))
+        order = np.argsort(first, kind="stable")  # terms in the order of their first feature
+        ranked = order[np.argsort(-np.abs(totals[order]), kind="stable")[:k]]
+        texts = self._term_texts
+        return [Term(texts[n], round(w, 4)) for n, w in zip(unique[ranked].tolist(), totals[ranked].tolist())
+                if abs(w) > 1e-9]
+
+    def _numbers_of(self, indices: np.ndarray) -> np.ndarray:
+        if self._term_numbers is None:
+            self._term_numbers = np.full(len(self.compact.coef), -2, dtype=np.int64)
+        numbers = self._term_numbers[indices]
+        unknown = indices[numbers == -2]
+        if len(unknown):
+            with self._term_lock:  # the web page analyses in threads
+                for j in unknown.tolist():
+                    shown, number = self.term(j), -1
+                    if shown is not None:
+                        number = self._term_number_of.get(shown)
+                        if number is None:
+                            number = self._term_number_of[shown] = len(self._term_texts)
+                            self._term_texts.append(shown)
+                    self._term_numbers[j] = number
+            numbers = self._term_numbers[indices]
+        return numbers
 
     def score_ads(self, texts) -> list[Result | Failure]:
         """One result per text, in order: the analysis, or a Failure for one that cannot be scored."""

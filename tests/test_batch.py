@@ -170,6 +170,29 @@ def test_batch_scores_equal_single_ad_scores(models_dir, screener, tmp_path):
     assert batch == pytest.approx(single, abs=1e-6)
 
 
+def test_forked_and_spawned_workers_write_the_same_rows(models_dir, tmp_path):
+    """Workers forked from the parent (a command run) and started fresh (the web page, which has threads) score
+    alike. Run in a fresh interpreter, where no other thread stands in the way of forking."""
+    src = tmp_path / "ads.csv"
+    pd.DataFrame({"text": [f"{i}号 {ADS[i % len(ADS)]}" for i in range(12_000)]}).to_csv(src, index=False)
+    script = f"""
+from screener import batch
+used = []
+can_fork = batch._can_fork
+batch._can_fork = lambda: used.append(can_fork()) or used[-1]
+batch.screen_file({str(src)!r}, {str(tmp_path / "forked.csv")!r}, jobs=2, quiet=True, models_dir={str(models_dir)!r})
+batch._can_fork = lambda: used.append(False) or False
+batch.screen_file({str(src)!r}, {str(tmp_path / "spawned.csv")!r}, jobs=2, quiet=True, models_dir={str(models_dir)!r})
+print(used)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[True,", "False]"]
+    forked = (tmp_path / "forked.csv").read_bytes()
+    assert forked == (tmp_path / "spawned.csv").read_bytes()
+    assert len(pd.read_csv(tmp_path / "forked.csv")) == 12_000
+
+
 def start_long_run(models_dir, tmp_path, ad):
     """A batch run over 400,000 rows in a child process; returns it and its output path."""
     src = tmp_path / "long.csv"
