@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from features.contacts import ACCOUNT_KIND, URL_KIND
 
@@ -67,10 +67,11 @@ def _hashing() -> dict:
     return {"permutations": first.permutations, "scheme": first.scheme}
 
 
-def template_minhash(key: str, signature=None) -> MinHash:
-    """The MinHash of a canonical text's character 4-grams (from its hash values when already computed)."""
+def template_minhash(key: str, signature=None) -> MinHash | LeanMinHash:
+    """The MinHash of a canonical text's character 4-grams (from its hash values when already computed: then
+    the lean kind, which LSH reads the same and which needs no permutations built)."""
     if signature is not None:
-        return MinHash(num_perm=NUM_PERM, seed=1, hashvalues=signature, **_hashing())
+        return LeanMinHash(seed=1, hashvalues=signature, scheme=_hashing()["scheme"])
     m = MinHash(num_perm=NUM_PERM, seed=1, **_hashing())
     grams = {key[i:i + SHINGLE] for i in range(max(len(key) - SHINGLE + 1, 1))}
     m.update_batch([g.encode("utf-8") for g in grams])

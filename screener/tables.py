@@ -445,6 +445,22 @@ def safe_cell(value):
     return value
 
 
+# What safe_cell changes in a text cell, searched for in a whole column joined by newlines: a half character,
+# a control character, or a cell (a line) that starts like a formula.
+_CARE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f]|\n[=+\-@\t\r]")
+
+
+def _may_need_care(series: pd.Series) -> bool:
+    """Whether safe_cell could change a cell of the column: one search over the column rather than a call per cell
+    (a newline inside a cell may raise a false alarm, which only costs the per-cell pass)."""
+    if _is_number_column(series):
+        return False
+    values = series.dropna()
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+        return True  # lists, dicts or other objects: safe_cell writes them as JSON
+    return _CARE.search("\n" + "\n".join(values.tolist())) is not None
+
+
 def _is_number_column(series: pd.Series) -> bool:
     """Numbers and booleans cannot start a formula; text and mixed columns can."""
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
@@ -524,7 +540,7 @@ class TableWriter:
         if self.fmt in ("csv", "tsv"):
             checked = frame.copy(deep=False)
             for column in checked.columns:
-                if column not in self.inert_columns and not _is_number_column(checked[column]):
+                if column not in self.inert_columns and _may_need_care(checked[column]):
                     checked[column] = checked[column].map(safe_cell)
             checked.to_csv(self.stream, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",",
                            lineterminator="\n")

@@ -211,3 +211,19 @@ def test_formula_like_cells_are_written_inert(models_dir, tmp_path):
         else:
             cells = pd.read_csv(out, encoding="utf-8-sig")["text"].tolist()
         assert cells == ["'" + bad, "'+1 保本保息", "'@SUM(A1)"]
+
+
+def test_only_the_cells_that_need_it_are_changed_in_a_csv(models_dir, tmp_path):
+    """A column is searched once for what could need care; the cells that do are fixed wherever they stand,
+    and the others (a line inside a cell that starts with '=' included) are written as they were."""
+    src = tmp_path / "in.csv"
+    texts = ["月息2分 保本", "正常的广告\x07文字", "年化18%\n=稳赚", "-5% 清仓", "普通通知"]
+    pd.DataFrame({"text": texts}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert run(["--input", str(src), "-o", str(out), "-q"]).exit_code == 0
+    cells = pd.read_csv(out, encoding="utf-8-sig")["text"].tolist()
+    assert cells == ["月息2分 保本", "正常的广告文字", "年化18%\n=稳赚", "'-5% 清仓", "普通通知"]
+    plain = tmp_path / "plain.csv"
+    pd.DataFrame({"text": ["月息2分 保本", "普通通知"]}).to_csv(plain, index=False)
+    assert run(["--input", str(plain), "-o", str(out), "-q"]).exit_code == 0
+    assert pd.read_csv(out, encoding="utf-8-sig")["text"].tolist() == ["月息2分 保本", "普通通知"]

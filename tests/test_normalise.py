@@ -124,3 +124,32 @@ def test_restoring_look_alikes_does_not_depend_on_the_string_hash_seed(tmp_path)
         outputs.add(out)
     assert len(outputs) == 1
     assert len(json.loads(outputs.pop())) == len(texts)
+
+
+def test_the_cheap_checks_before_each_cleaning_step_never_skip_a_match():
+    """Steps run only on texts that hold what all their matches hold; over random mixes of the characters the
+    steps look at, every text a step matches passes its check, and the between-characters pattern written to
+    scan fast finds what the plain one does."""
+    import random
+    import re
+
+    from features import normalise as N
+
+    plain_between = re.compile(rf"(?<=[{N.CJK_RANGE}])[^{N.CJK_RANGE}a-z0-9]{{1,6}}(?=[{N.CJK_RANGE}])")
+    alphabet = list("保本年化息微信q") + list(" ·/|*~_-.,、+=#^%％") + ["x", "*", "1", "8", "0", "a", "\t", "\n", "\u3000"]
+    alphabet += ["1381234", "5678", "0571-", "400", "www.", "abc", ".cn", "http://", "qq", "微信", "号:", "wx_id8"]
+    rng = random.Random(7)
+    seen = dict.fromkeys(["interleaved", "masked", "spaced", "phone", "url", "qq", "wechat", "percent"], 0)
+    for _ in range(30_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
+        assert [m.span() for m in N._BETWEEN_CJK.finditer(s)] == [m.span() for m in plain_between.finditer(s)]
+        checks = {"interleaved": (N._INTERLEAVED, N._MAY_INTERLEAVE.search(s)),
+                  "masked": (N._MASKED, "x" in s or "*" in s),
+                  "spaced": (N._SPACED_ALNUM, N._MAY_BE_SPACED.search(s)),
+                  "phone": (N.PHONE, N.FOUR_DIGITS.search(s)), "url": (N.URL, "." in s or "://" in s),
+                  "qq": (N.QQ, "qq" in s), "wechat": (N.WECHAT, "微信" in s), "percent": (N._PERCENT, "%" in s or "％" in s)}
+        for name, (pattern, passes) in checks.items():
+            if pattern.search(s):
+                seen[name] += 1
+                assert passes, (name, s)
+    assert min(seen.values()) > 0, seen  # each pattern matched somewhere, so each check was put to the test
