@@ -2,6 +2,7 @@
 
 normalise  -> fold disguises, keep spans into the original, canonical tokens (normalise.py)
 tokenize   -> jieba / rjieba with the domain dictionary userdict.txt          (tokenize.py)
+anchors    -> literal anchors of a pattern; which patterns can match a text    (anchors.py)
 redflags   -> rule detectors tied to the four legal characteristics           (redflags.py)
 pipeline   -> one pass per ad (Ad), then word TF-IDF + character n-grams + red flags
               -> logistic regression                                          (pipeline.py)
