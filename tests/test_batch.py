@@ -146,6 +146,33 @@ def test_undecodable_bytes_mid_file_leave_no_output(models_dir, tmp_path):
     assert list(tmp_path.glob(".out.csv.*")) == []
 
 
+def test_a_run_gives_the_collector_back_even_when_it_fails(models_dir, tmp_path):
+    """Batch runs collect garbage once per chunk instead of automatically; a web server that ran one must get its
+    collector back as it was, whether the run ended well or not."""
+    import gc
+
+    from screener.batch import screen_file
+    from screener.errors import Cancelled
+
+    src = tmp_path / "ok.csv"
+    pd.DataFrame({"text": ADS[:2] * 3000}).to_csv(src, index=False)
+    assert gc.isenabled()
+    screen_file(str(src), str(tmp_path / "out.csv"), jobs=1, quiet=True, models_dir=models_dir, chunk_rows=2000)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    asked = []
+    with pytest.raises(Cancelled):  # stopped after its first chunks, from inside the run
+        screen_file(str(src), str(tmp_path / "out2.csv"), jobs=1, quiet=True, models_dir=models_dir,
+                    chunk_rows=2000, should_stop=lambda: asked.append(1) or len(asked) > 2)
+    assert len(asked) == 3 and not (tmp_path / "out2.csv").exists()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:  # a caller that runs without the collector keeps it off
+        screen_file(str(src), str(tmp_path / "out3.csv"), jobs=1, quiet=True, models_dir=models_dir)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_hundred_thousand_rows_come_back_in_order(models_dir, tmp_path):
     src = tmp_path / "big.csv"
     n = 100_000
