@@ -121,19 +121,22 @@ def _rare_class(common: frozenset[str]) -> str:
     return "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "\\U00020000-\\U0003134f]"
 
 
-def _windows(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]]):
+def _windows(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]]) -> list[str]:
     """Every reading of the 2-4 character windows through position i, with ch there and disguised
     neighbours read as what ``options`` says they may stand for."""
-    for size in range(2, MAX_WORD + 1):
-        for start in range(max(0, i - size + 1), i + 1):
-            end = start + size
-            if end > len(chars):
-                break
-            windows = [""]
-            for k in range(start, end):
-                choices = (ch,) if k == i else (chars[k],) + options.get(k, ())
-                windows = [w + c for w in windows for c in choices][:MAX_JOINT]
-            yield from windows
+    spans = [(start, start + size) for size in range(2, MAX_WORD + 1)
+             for start in range(max(0, i - size + 1), min(i, len(chars) - size) + 1)]
+    if not any(options.get(k) for k in range(i - MAX_WORD + 1, i + MAX_WORD)):
+        # No disguised neighbour in reach (the usual case): one reading per window, spelled directly.
+        return ["".join(chars[start:i]) + ch + "".join(chars[i + 1:end]) for start, end in spans]
+    readings = []
+    for start, end in spans:
+        windows = [""]
+        for k in range(start, end):
+            choices = (ch,) if k == i else (chars[k],) + options.get(k, ())
+            windows = [w + c for w in windows for c in choices][:MAX_JOINT]
+        readings.extend(windows)
+    return readings
 
 
 def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]] | None = None) -> int:
