@@ -9,10 +9,14 @@
 
 Both run as separate commands on the same file, start-up included. Input: a CSV of
 SMS-length ads; by default one is made from the corpus by mixing sentences of different
-ads, so rows rarely repeat.
+ads, so rows rarely repeat (about a fifth are flagged). With ``--real`` the rows are real
+messages instead (``sms_normal.csv`` and ``fbs_dev.csv`` from ../shared/data/real, measured
+here and never trained on), each with a number appended so that rows are distinct: longer
+texts, and as few flagged as in a real stream.
 
 Example:
     python bench/batch.py --rows 100000 --dask 1 --dask 2
+    python bench/batch.py --rows 100000 --real
 """
 from __future__ import annotations
 
@@ -59,6 +63,14 @@ def make_ads(n: int, seed: int = 0) -> list[str]:
     return ["，".join(rng.sample(pieces, rng.randint(2, 4))) + f" {rng.randint(1, 99999)}" for _ in range(n)]
 
 
+def real_ads(n: int, seed: int = 0) -> list[str]:
+    from real_data import fbs_halves, sms_normal
+
+    texts = sms_normal()["text"].astype(str).tolist() + fbs_halves()["text"].astype(str).tolist()
+    rng = random.Random(seed)
+    return [f"{rng.choice(texts)} {rng.randint(1, 99999)}" for _ in range(n)]
+
+
 def timed(cmd: list[str]) -> tuple[float, float]:
     """Seconds and peak RSS in MB (the largest process of the command) of a command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -99,19 +111,20 @@ def train_baseline(path: Path) -> None:
 @click.option("--rows", default=100_000, show_default=True, help="Rows in the generated file.")
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False),
               help="Use this CSV (with a text column) instead.")
+@click.option("--real", is_flag=True, help="Make the rows from the real messages in ../shared/data/real.")
 @click.option("--jobs", type=int, default=None, help="Workers for the batch command (default: all cores).")
 @click.option("--explain", type=click.Choice(["flagged", "all"]), default="flagged", show_default=True)
 @click.option("--dask", "dask_workers", multiple=True, type=int,
               help="Also time the Dask path (Parquet in, Parquet out) on a local cluster of this many workers "
                    "(repeat: --dask 1 --dask 2).")
-def main(rows, input_path, jobs, explain, dask_workers):
+def main(rows, input_path, real, jobs, explain, dask_workers):
     """Benchmark batch screening against a naive batched script."""
     ensure_builtin_model(default_models_dir(), DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         src = Path(input_path) if input_path else tmp / "ads.csv"
         if not input_path:
-            pd.DataFrame({"text": make_ads(rows)}).to_csv(src, index=False)
+            pd.DataFrame({"text": real_ads(rows) if real else make_ads(rows)}).to_csv(src, index=False)
         n = sum(len(c) for c in pd.read_csv(src, usecols=["text"], chunksize=100_000))
         script, model = naive_script(tmp, BASELINE)
         base_seconds, base_peak = timed([sys.executable, str(script), str(model), str(src), str(tmp / "naive.csv")])

@@ -10,6 +10,7 @@ scheme model's softmax over the same features.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,18 +72,36 @@ class _Lookup:
         self.keys = keys[self.order]
         if len(self.keys) > 1 and (self.keys[1:] == self.keys[:-1]).any():
             raise ModelError("模型词表中有重复的词；请用 `python train.py fit` 重新训练")
+        self._hashed = None
 
     def count(self, rows: np.ndarray, keys: np.ndarray, n_columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, columns, counts) of the keys found in the vocabulary, sorted by row then column."""
         if not len(self.keys):
             return (np.zeros(0, dtype=np.int64),) * 3
+        # Batch work has pandas loaded: its hash index finds a million keys without sorting them first (a third of
+        # the time). One ad is scored without importing pandas, by binary search.
+        rows, at = self.find_by_hash(rows, keys) if "pandas" in sys.modules else self.find_by_search(rows, keys)
+        cells, counts = np.unique(rows * n_columns + self.order[at], return_counts=True)
+        return cells // n_columns, cells % n_columns, counts
+
+    def find_by_search(self, rows: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the keys found and their places in the sorted keys, by binary search."""
         by_key = np.argsort(keys)  # sorted needles make the binary searches cache-friendly: 3x faster
         keys, rows = keys[by_key], rows[by_key]
         at = np.searchsorted(self.keys, keys)
         at[at == len(self.keys)] = 0
         found = self.keys[at] == keys
-        cells, counts = np.unique(rows[found] * n_columns + self.order[at[found]], return_counts=True)
-        return cells // n_columns, cells % n_columns, counts
+        return rows[found], at[found]
+
+    def find_by_hash(self, rows: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``find_by_search`` through a hash index of the sorted keys (pandas')."""
+        if self._hashed is None:
+            import pandas as pd
+
+            self._hashed = pd.Index(self.keys)
+        at = self._hashed.get_indexer(keys)
+        found = at >= 0
+        return rows[found], at[found]
 
 
 class CharGrams:

@@ -115,3 +115,20 @@ def test_top_terms_add_up_the_features_that_read_the_same(models_dir):
         plain = [(t, round(w, 4)) for t, w in sorted(merged.items(), key=lambda kv: -abs(kv[1]))[:8] if abs(w) > 1e-9]
         assert [(t.term, t.weight) for t in scorer._top_terms(indices, values, 8)] == plain
     assert merged_somewhere  # a character and a word n-gram of one word, shown once
+
+
+def test_the_hash_and_the_binary_search_find_the_same_n_grams(pipeline_and_compact):
+    """Batch work looks n-grams up in a hash index, a single ad by binary search: the same columns either way."""
+    _, _, compact = pipeline_and_compact
+    texts = [read_ad(t).model_text for t in pd.read_csv(DEFAULT_DATA)["text"].tolist()[::7]]
+    rng = np.random.default_rng(0)
+    for lookup, keys in ((compact.chars.lookup, compact.chars.lookup.keys), (compact.words.lookup,
+                                                                                compact.words.lookup.keys)):
+        # the vocabulary's own keys, keys it lacks, shuffled, with row numbers
+        needles = np.concatenate([keys, keys + 1, keys[:100]])
+        rng.shuffle(needles)
+        rows = np.sort(rng.integers(0, len(texts), len(needles)))
+        by_hash, by_search = lookup.find_by_hash(rows, needles), lookup.find_by_search(rows, needles)
+        found_hash = sorted(zip(by_hash[0].tolist(), by_hash[1].tolist()))
+        assert found_hash == sorted(zip(by_search[0].tolist(), by_search[1].tolist()))
+        assert len(found_hash) >= len(keys) + 100
