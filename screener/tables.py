@@ -450,15 +450,25 @@ def safe_cell(value):
 _CARE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f]|\n[=+\-@\t\r]")
 
 
-def _may_need_care(series: pd.Series) -> bool:
-    """Whether safe_cell could change a cell of the column: one search over the column rather than a call per cell
-    (a newline inside a cell may raise a false alarm, which only costs the per-cell pass)."""
+def _safe_column(series: pd.Series) -> pd.Series:
+    """``series.map(safe_cell)``, with safe_cell called only on the cells it could change: one search over the
+    column joined by newlines finds them (a line inside a cell that starts like a formula only costs a call)."""
     if _is_number_column(series):
-        return False
-    values = series.dropna()
-    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
-        return True  # lists, dicts or other objects: safe_cell writes them as JSON
-    return _CARE.search("\n" + "\n".join(values.tolist())) is not None
+        return series
+    values = series.tolist()
+    if isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return series.map(safe_cell)  # lists, dicts or other objects (written as JSON), categories, no text at all
+    texts = [v if isinstance(v, str) else "" for v in values]  # missing cells stay missing
+    joined = "\n" + "\n".join(texts)
+    starts = np.cumsum([1] + [len(t) + 1 for t in texts[:-1]])  # where each cell begins in joined
+    cells = {int(np.searchsorted(starts, m.start() + (m.group(0)[0] == "\n"), side="right")) - 1
+             for m in _CARE.finditer(joined)}
+    if not cells:
+        return series
+    out = series.copy()
+    for i in sorted(cells):
+        out.iat[i] = safe_cell(values[i])
+    return out
 
 
 def _is_number_column(series: pd.Series) -> bool:
@@ -540,8 +550,8 @@ class TableWriter:
         if self.fmt in ("csv", "tsv"):
             checked = frame.copy(deep=False)
             for column in checked.columns:
-                if column not in self.inert_columns and _may_need_care(checked[column]):
-                    checked[column] = checked[column].map(safe_cell)
+                if column not in self.inert_columns:
+                    checked[column] = _safe_column(checked[column])
             checked.to_csv(self.stream, index=False, header=False, sep="\t" if self.fmt == "tsv" else ",",
                            lineterminator="\n")
         elif self.fmt == "jsonl":
