@@ -59,3 +59,11 @@ def test_gated_red_flags_equal_running_every_detector():
         assert redflags.find_red_flags(text, cleaned) == sorted(every, key=lambda h: (h.start, h.end))
         assert redflags.warning_context(text, cleaned) == redflags._detector_hits(redflags.WARNING_CONTEXT,
                                                                                   cleaned, text)
+
+
+def test_invitation_found_in_two_fast_patterns_equals_the_single_pattern():
+    texts = pd.read_csv(DEFAULT_DATA)["text"].tolist()[::3] + ["电话13812345678加微信", "a1234567b 你好", "12345678",
+                                                               "您的验证码1234567", "加v 15900001111 www.x.cn"]
+    for text in texts:
+        cleaned = clean(text)
+        assert redflags.invitation(text, cleaned) == redflags._detector_hits(redflags.INVITATION, cleaned, text)
