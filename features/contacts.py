@@ -15,7 +15,9 @@ from .normalise import FOUR_DIGITS, PHONE, QQ, URL, WECHAT, Cleaned
 PHONE_KIND, WECHAT_KIND, QQ_KIND, URL_KIND, ACCOUNT_KIND = "phone", "wechat", "qq", "url", "account"
 KIND_NAMES = {PHONE_KIND: "电话", WECHAT_KIND: "微信", QQ_KIND: "QQ", URL_KIND: "链接", ACCOUNT_KIND: "账号"}
 # A bank card or account number: 16-19 digits, possibly in groups of four.
-ACCOUNT = re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?(?!\d)")
+# (?<!\d)(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?(?!\d), written to start with a digit class so that the regex engine
+# skips ahead to candidates at C speed; tests/test_normalise.py holds the two equal.
+ACCOUNT = re.compile(r"\d(?<!\d\d)\d{3}[ -]?(?:\d{4}[ -]?){2}\d{4}(?:[ -]?\d{1,3})?(?!\d)")
 _WECHAT_ID = re.compile(r"[a-z0-9_-]+$")
 
 

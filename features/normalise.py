@@ -236,12 +236,17 @@ def clean(text: str) -> Cleaned:
 
 # Canonical tokens are plain lower-case words so jieba keeps each as one token.
 URL = re.compile(r"(?:https?://|www\.)[a-z0-9./?=&_%#:~+-]+|\b[a-z0-9-]+\.(?:cn|com|net|cc|me|ly|top|vip|xyz|io|org|co)\b(?:/[a-z0-9./?=&_%#~+-]*)?")
+# A phone number not inside a longer number. Each alternative starts with its first digit as a literal and
+# checks the character before it just after, so the regex engine skips ahead to candidates at C speed (a leading
+# look-behind would have it try every position): the same matches as
+# (?<!\d)(?:(?:\+?86[- ]?)?1[3-9]\d...|0\d{2,3}...|[48]00...|8{3}...)(?!\d), which tests/test_normalise.py checks.
 PHONE = re.compile(
-    r"(?<!\d)(?:(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}"  # mobile
-    r"|0\d{2,3}[- ]?\d{7,8}"  # landline with area code
-    r"|[48]00[- ]?\d{3}[- ]?\d{4}"  # 400/800 hotline
+    r"(?:\+(?<!\d.)86[- ]?1[3-9]\d[- ]?\d{4}[- ]?\d{4}|8(?<!\d.)6[- ]?1[3-9]\d[- ]?\d{4}[- ]?\d{4}"  # mobile, +86
+    r"|1(?<!\d.)[3-9]\d[- ]?\d{4}[- ]?\d{4}"  # mobile
+    r"|0(?<!\d.)\d{2,3}[- ]?\d{7,8}"  # landline with area code
+    r"|4(?<!\d.)00[- ]?\d{3}[- ]?\d{4}|8(?<!\d.)00[- ]?\d{3}[- ]?\d{4}"  # 400/800 hotline
     # Masked whole (each masked digit reads as 8): the shapes of a mobile, a landline and a hotline.
-    r"|8{3}[- ]?8{4}[- ]?8{4}|8{3,4}-8{7,8}|8{3}-8{3}-8{4})(?!\d)"
+    r"|8(?<!\d.)88[- ]?8{4}[- ]?8{4}|8(?<!\d.)888?-8{7,8}|8(?<!\d.)88-8{3}-8{4})(?!\d)"
 )
 WECHAT = re.compile(r"(微信|加微信)(?:号|id)?[:： ]*(?=[a-z0-9_-]{5,20}\b)[a-z0-9_-]*[a-z][a-z0-9_-]*")
 QQ = re.compile(r"qq(?:号|群)?[:： ]*\d{5,11}(?!\d)")

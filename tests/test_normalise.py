@@ -153,3 +153,25 @@ def test_the_cheap_checks_before_each_cleaning_step_never_skip_a_match():
                 seen[name] += 1
                 assert passes, (name, s)
     assert min(seen.values()) > 0, seen  # each pattern matched somewhere, so each check was put to the test
+
+
+def test_phone_and_account_patterns_written_to_scan_fast_find_what_the_plain_ones_find():
+    import random
+    import re
+
+    from features.contacts import ACCOUNT
+    from features.normalise import PHONE
+
+    plain_phone = re.compile(r"(?<!\d)(?:(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}|0\d{2,3}[- ]?\d{7,8}"
+                             r"|[48]00[- ]?\d{3}[- ]?\d{4}|8{3}[- ]?8{4}[- ]?8{4}|8{3,4}-8{7,8}|8{3}-8{3}-8{4})(?!\d)")
+    plain_account = re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?(?!\d)")
+    alphabet = ["1", "3", "8", "0", "4", "6", "9", "+", "-", " ", "a", "电", "86", "888", "8888", "400", "138", "0571"]
+    rng = random.Random(11)
+    found = {"phone": 0, "account": 0}
+    for _ in range(40_000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
+        for name, fast, plain in (("phone", PHONE, plain_phone), ("account", ACCOUNT, plain_account)):
+            spans = [m.span() for m in plain.finditer(s)]
+            assert [m.span() for m in fast.finditer(s)] == spans, (name, s)
+            found[name] += bool(spans)
+    assert min(found.values()) > 500, found
