@@ -336,7 +336,8 @@ def warning_context(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
 def invitation(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     """Spans that address the reader: a contact, a call to act, a joining step."""
     cleaned = cleaned or clean(text)
-    words, numbers = (list(part.finditer(cleaned.text)) for part in _INVITATION_PARTS)
+    words_pattern, numbers_pattern = _INVITATION_PARTS
+    words, numbers = list(words_pattern.finditer(cleaned.text)), list(numbers_pattern.finditer(cleaned.text))
     hits = []
     for m in sorted(words + numbers, key=lambda m: m.start()) if numbers else words:
         s, e = cleaned.original_span(*m.span())

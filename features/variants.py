@@ -27,6 +27,7 @@ import re
 import tempfile
 from collections import defaultdict
 from functools import lru_cache
+from itertools import repeat
 from importlib import metadata
 from pathlib import Path
 
@@ -149,12 +150,8 @@ def _word_support(chars: list[str], i: int, ch: str, options: dict[int, tuple[st
 
 def _support(chars: list[str], i: int, ch: str, options: dict[int, tuple[str, ...]]) -> tuple[int, bool]:
     """``_word_support``, and whether ch at position i completes a word of the domain dictionary (年化, 旺铺)."""
-    words, domain = _dictionary(), _domain_words()
-    best, in_domain = 0, False
-    for w in _windows(chars, i, ch, options):
-        best = max(best, words.get(w, 0))
-        in_domain = in_domain or w in domain
-    return best, in_domain
+    readings = _windows(chars, i, ch, options)
+    return max(map(_dictionary().get, readings, repeat(0)), default=0), not _domain_words().isdisjoint(readings)
 
 
 @lru_cache(maxsize=1)
@@ -316,20 +313,22 @@ def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
     spellings, pairs = _homophone_spellings(), _homophone_pairs()
     # Left to right over the positions where a spelling may start (found at C speed), in the text as restored
     # so far: a pair just restored may start another at the next position.
-    current = "".join(chars) if changed else text
-    m = pairs.search(current)
-    while m:
-        i = m.start()
-        found = spellings.get(current[i:i + 2])
-        if found is not None:
+    current, start = ("".join(chars) if changed else text), 0
+    while start is not None:
+        resume, start = start, None
+        for m in pairs.finditer(current, resume):
+            i = m.start()
+            found = spellings.get(current[i:i + 2])
+            if found is None:
+                continue
             word, same_tones = found
             # Two everyday characters meet by chance (只收一学期, 骗子转钱): they must match the tones as well.
             everyday = chars[i] in _everyday_chars() and chars[i + 1] in _everyday_chars()
             if (same_tones or not everyday) and _overlapping_word(chars, i) < MIN_WORD_FREQ:
                 chars[i], chars[i + 1] = word
                 changed = True
-                current = "".join(chars)
-        m = pairs.search(current, i + 1)
+                current, start = "".join(chars), i + 1  # read on from the next position of the restored text
+                break
     return "".join(chars) if changed else text
 
 
