@@ -38,11 +38,18 @@ def anchors(pattern: re.Pattern | str) -> frozenset[str] | None:
     return frozenset(found) if found else None
 
 
-def _inner(op, av):
-    """The sequence inside a group; None for a group that ignores case, ``(?i:...)``."""
-    if op is sre_constants.SUBPATTERN and av[1] & re.IGNORECASE:
-        return None
-    return list(av[-1])
+def _through(op, av, of_sequence) -> set[str] | None:
+    """``of_sequence`` of a group's inside (None for a group that ignores case, ``(?i:...)``), or the union of it over
+    a branch's alternatives (None when one alternative gives None)."""
+    if op is not sre_constants.BRANCH:
+        return None if op is sre_constants.SUBPATTERN and av[1] & re.IGNORECASE else of_sequence(list(av[-1]))
+    out = set()
+    for alternative in av[1]:
+        found = of_sequence(list(alternative))
+        if found is None:
+            return None
+        out |= found
+    return out
 
 
 def _language(op, av) -> set[str] | None:
@@ -61,17 +68,9 @@ def _language(op, av) -> set[str] | None:
             else:
                 return None
         return chars if len(chars) <= _MAX_CLASS else None
-    if op in _GROUPS:
-        inner = _inner(op, av)
-        return None if inner is None else _sequence_language(inner)
-    if op is sre_constants.BRANCH:
-        out = set()
-        for alternative in av[1]:
-            strings = _sequence_language(list(alternative))
-            if strings is None:
-                return None
-            out |= strings
-        return out if len(out) <= _MAX_STRINGS else None
+    if op in _GROUPS or op is sre_constants.BRANCH:
+        out = _through(op, av, _sequence_language)
+        return out if out is None or len(out) <= _MAX_STRINGS else None
     if op in _REPEATS:
         low, high, item = av
         if high > 3:
@@ -102,17 +101,8 @@ def _sequence_language(items) -> set[str] | None:
 
 def _item_anchors(op, av) -> set[str] | None:
     """Anchors of one item whose language is not spelled out."""
-    if op in _GROUPS:
-        inner = _inner(op, av)
-        return None if inner is None else _sequence_anchors(inner)
-    if op is sre_constants.BRANCH:
-        out = set()
-        for alternative in av[1]:
-            found = _sequence_anchors(list(alternative))
-            if found is None:
-                return None
-            out |= found
-        return out
+    if op in _GROUPS or op is sre_constants.BRANCH:
+        return _through(op, av, _sequence_anchors)
     if op in _REPEATS and av[0] >= 1:
         return _sequence_anchors(list(av[2]))
     return None

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 
-from .normalise import FOUR_DIGITS, PHONE, QQ, URL, WECHAT, Cleaned
+from .normalise import PHONE, QQ, URL, WECHAT, Cleaned, may_match
 
 PHONE_KIND, WECHAT_KIND, QQ_KIND, URL_KIND, ACCOUNT_KIND = "phone", "wechat", "qq", "url", "account"
 KIND_NAMES = {PHONE_KIND: "电话", WECHAT_KIND: "微信", QQ_KIND: "QQ", URL_KIND: "链接", ACCOUNT_KIND: "账号"}
@@ -61,20 +61,19 @@ def find_contacts(cleaned: Cleaned, original: str) -> list[Contact]:
         found.append(Contact(kind, value, start, end))
 
     text = cleaned.text
-    # A pattern runs only on a text that holds what all its matches hold: most ads have no link, WeChat id or QQ.
-    if "." in text or "://" in text:
+    if may_match(URL, text):
         for m in URL.finditer(text):
             add(URL_KIND, m.group(0).rstrip("./"), m.span())
-    if "微信" in text:
+    if may_match(WECHAT, text):
         for m in WECHAT.finditer(text):
             value = _WECHAT_ID.search(m.group(0))
             if value:
                 add(WECHAT_KIND, value.group(0), (m.end() - len(value.group(0)), m.end()))
-    if "qq" in text:
+    if may_match(QQ, text):
         for m in QQ.finditer(text):
             number = re.search(r"\d+$", m.group(0))
             add(QQ_KIND, number.group(0), (m.end() - len(number.group(0)), m.end()))
-    if FOUR_DIGITS.search(text):  # in every phone and account number
+    if may_match(PHONE, text):  # four digits in a row, which an account number holds too
         for m in PHONE.finditer(text):
             start, end = cleaned.original_span(*m.span())
             add(PHONE_KIND, _phone_value(m.group(0), original[start:end]), m.span())

@@ -255,6 +255,16 @@ _PERCENT = re.compile(r"(\d+(?:\.\d+)?) ?[%％]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SYMBOLS = re.compile(rf"[^{CJK_RANGE}a-z0-9 ]+")
 
+# What every match of a pattern holds, checked before it runs: most ads have no link, WeChat id, QQ or rate.
+_HOLDS = {URL: lambda t: "." in t or "://" in t, PHONE: FOUR_DIGITS.search, WECHAT: lambda t: "微信" in t,
+          QQ: lambda t: "qq" in t, _PERCENT: lambda t: "%" in t or "％" in t}
+
+
+def may_match(pattern: re.Pattern, text: str) -> bool:
+    """False only when the text lacks what every match of the pattern holds (for URL, PHONE, WECHAT, QQ, rates)."""
+    return bool(_HOLDS[pattern](text))
+
+
 # Buckets of a stated percentage: deposit-like, fund-like, high, very high, absurd.
 PERCENT_BUCKETS = ((3.0, "xxpcta"), (6.0, "xxpctb"), (10.0, "xxpctc"), (20.0, "xxpctd"), (float("inf"), "xxpcte"))
 
@@ -268,15 +278,16 @@ def percent_bucket(value: float) -> str:
 
 def model_text(cleaned: str) -> str:
     """Canonical tokens for contacts, links and numbers in an already cleaned text."""
-    # Each pattern runs only on a text that holds what all its matches hold (most ads have no link, no QQ).
-    t = URL.sub(" xxurl ", cleaned) if "." in cleaned or "://" in cleaned else cleaned
-    if FOUR_DIGITS.search(t):
+    t = cleaned
+    if may_match(URL, t):
+        t = URL.sub(" xxurl ", t)
+    if may_match(PHONE, t):
         t = PHONE.sub(" xxphone ", t)
-    if "微信" in t:
+    if may_match(WECHAT, t):
         t = WECHAT.sub(lambda m: f"{m.group(1)} xxwechat ", t)
-    if "qq" in t:
+    if may_match(QQ, t):
         t = QQ.sub(" qq xxqq ", t)
-    if "%" in t or "％" in t:
+    if may_match(_PERCENT, t):
         t = _PERCENT.sub(lambda m: f" {percent_bucket(float(m.group(1)))} ", t)
     t = _NUMBER.sub("0", t)
     t = _SYMBOLS.sub(" ", t)

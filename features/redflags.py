@@ -259,9 +259,10 @@ def _rate_hits(cleaned: Cleaned, original: str) -> list[Hit]:
     return hits
 
 
-def _detector_hits(detector: Detector, cleaned: Cleaned, original: str) -> list[Hit]:
+def _detector_hits(detector: Detector, cleaned: Cleaned, original: str, matches=None) -> list[Hit]:
+    """A hit of the detector for each match (of its own pattern unless ``matches`` are given) in the cleaned text."""
     hits = []
-    for m in detector.pattern.finditer(cleaned.text):
+    for m in detector.pattern.finditer(cleaned.text) if matches is None else matches:
         s, e = cleaned.original_span(*m.span())
         hits.append(Hit(detector.key, detector.name, detector.characteristic, original[s:e], s, e))
     return hits
@@ -338,11 +339,8 @@ def invitation(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     cleaned = cleaned or clean(text)
     words_pattern, numbers_pattern = _INVITATION_PARTS
     words, numbers = list(words_pattern.finditer(cleaned.text)), list(numbers_pattern.finditer(cleaned.text))
-    hits = []
-    for m in sorted(words + numbers, key=lambda m: m.start()) if numbers else words:
-        s, e = cleaned.original_span(*m.span())
-        hits.append(Hit(INVITATION.key, INVITATION.name, INVITATION.characteristic, text[s:e], s, e))
-    return hits
+    matches = sorted(words + numbers, key=lambda m: m.start()) if numbers else words
+    return _detector_hits(INVITATION, cleaned, text, matches)
 
 
 _FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
