@@ -245,10 +245,11 @@ def _homophone_spellings() -> dict[str, tuple[str, bool]]:
 
 @lru_cache(maxsize=1)
 def _homophone_pairs() -> re.Pattern:
-    """Where a homophone spelling may start: a first character of one followed by a second character of one."""
+    """Where a homophone spelling may start: a first character of one followed by a second character of one
+    (the pair itself is the pattern's group, so ``findall`` lists the candidate pairs in C)."""
     spellings = _homophone_spellings()
     firsts, seconds = ("".join(sorted({s[k] for s in spellings})) for k in (0, 1))
-    return re.compile(f"[{re.escape(firsts)}](?=[{re.escape(seconds)}])")
+    return re.compile(f"(?=([{re.escape(firsts)}][{re.escape(seconds)}]))")
 
 
 def _build_homophone_spellings(common: frozenset[str]) -> dict[str, tuple[str, bool]]:
@@ -313,6 +314,8 @@ def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
     # Left to right over the positions where a spelling may start (found at C speed), in the text as restored
     # so far: a pair just restored may start another at the next position.
     current, start = ("".join(chars) if changed else text), 0
+    if spellings.keys().isdisjoint(pairs.findall(current)):
+        start = None  # no spelling at all (most ads): the walk below would change nothing
     while start is not None:
         resume, start = start, None
         for m in pairs.finditer(current, resume):

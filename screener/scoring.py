@@ -133,7 +133,7 @@ def check_text(text) -> tuple[str, list[str]]:
         raise InputError(f"不是文本（{type(text).__name__}）")
     if not text.strip():
         raise InputError("广告内容为空")
-    if not _CONTROL.sub("", text).strip():
+    if _CONTROL.search(text) and not _CONTROL.sub("", text).strip():
         raise InputError("广告内容只有控制字符，没有文字")
     if LONE_SURROGATE.search(text):
         raise InputError("广告含有无效字符（孤立的代理码位，文本在导出时已损坏），无法评分；请检查原始数据的编码")
