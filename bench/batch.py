@@ -20,8 +20,8 @@ Example:
 """
 from __future__ import annotations
 
+import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -71,28 +71,39 @@ def real_ads(n: int, seed: int = 0) -> list[str]:
     return [f"{rng.choice(texts)} {rng.randint(1, 99999)}" for _ in range(n)]
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Seconds and peak RSS in MB (the largest process of the command) of a command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def timed(cmd: list[str], stdout=None) -> tuple[float, float]:
+    """Seconds and peak RSS in MB of a command: its largest process (itself or a worker it waited for)."""
     started = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=stdout)
+    _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    return seconds, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, cmd)
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The run of median time (its seconds and peak memory)."""
+    return sorted(runs)[(len(runs) - 1) // 2]
 
 
 def naive_script(folder: Path, body: str) -> tuple[Path, Path]:
     """(script, model): the baseline pipeline trained and saved in folder, and a script of ``body`` that can
     unpickle it (it names this module's tokenizer)."""
     model = folder / "baseline.joblib"
-    train_baseline(model)
+    header = (f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+              "from batch import jieba_words  # noqa: F401  (the pickled tokenizer)\n")
+    # Trained in a process of its own: a process forked from a large one starts with that one's peak memory, and
+    # this one must stay small for the peaks of the timed commands to be their own.
+    subprocess.run([sys.executable, "-c", header + "from batch import train_baseline\ntrain_baseline(sys.argv[1])",
+                    str(model)], check=True)
     script = folder / "naive.py"
-    script.write_text(f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
-                      f"from batch import jieba_words  # noqa: F401  (the pickled tokenizer)\n{body}",
-                      encoding="utf-8")
+    script.write_text(header + body, encoding="utf-8")
     return script, model
 
 
-def train_baseline(path: Path) -> None:
+def train_baseline(path) -> None:
     import joblib
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -114,10 +125,13 @@ def train_baseline(path: Path) -> None:
 @click.option("--real", is_flag=True, help="Make the rows from the real messages in ../shared/data/real.")
 @click.option("--jobs", type=int, default=None, help="Workers for the batch command (default: all cores).")
 @click.option("--explain", type=click.Choice(["flagged", "all"]), default="flagged", show_default=True)
+@click.option("--repeat", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Time both commands this many times, alternately, and report the medians: a shared machine's "
+                   "speed moves by a tenth or more between runs, for both alike.")
 @click.option("--dask", "dask_workers", multiple=True, type=int,
               help="Also time the Dask path (Parquet in, Parquet out) on a local cluster of this many workers "
                    "(repeat: --dask 1 --dask 2).")
-def main(rows, input_path, real, jobs, explain, dask_workers):
+def main(rows, input_path, real, jobs, explain, repeat, dask_workers):
     """Benchmark batch screening against a naive batched script."""
     ensure_builtin_model(default_models_dir(), DEFAULT_DATA, notify=lambda m: print(m, file=sys.stderr))
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,10 +141,14 @@ def main(rows, input_path, real, jobs, explain, dask_workers):
             pd.DataFrame({"text": real_ads(rows) if real else make_ads(rows)}).to_csv(src, index=False)
         n = sum(len(c) for c in pd.read_csv(src, usecols=["text"], chunksize=100_000))
         script, model = naive_script(tmp, BASELINE)
-        base_seconds, base_peak = timed([sys.executable, str(script), str(model), str(src), str(tmp / "naive.csv")])
+        naive_cmd = [sys.executable, str(script), str(model), str(src), str(tmp / "naive.csv")]
         cmd = [sys.executable, "predict.py", "--input", str(src), "--output", str(tmp / "screened.csv"), "--quiet",
                "--explain", explain] + (["--jobs", str(jobs)] if jobs else [])
-        seconds, peak = timed(cmd)
+        base_runs, runs = [], []
+        for _ in range(repeat):  # alternately, so that a slow spell of the machine falls on both
+            base_runs.append(timed(naive_cmd))
+            runs.append(timed(cmd))
+        (base_seconds, base_peak), (seconds, peak) = _median(base_runs), _median(runs)
         on_dask = []
         if dask_workers:
             parquet = tmp / "ads.parquet"
@@ -140,7 +158,10 @@ def main(rows, input_path, real, jobs, explain, dask_workers):
                                                  str(tmp / f"dask{workers}.parquet"), "--quiet", "--explain", explain,
                                                  "--scheduler", f"local:{workers}"])))
     rate, base_rate = n / seconds, n / base_seconds
-    print(f"rows={n:,}  cores={__import__('os').cpu_count()}")
+    print(f"rows={n:,}  cores={os.cpu_count()}" + (f"  medians of {repeat} alternate runs" if repeat > 1 else ""))
+    if repeat > 1:
+        print("  runs, this project / naive (ads/s): " + ", ".join(f"{n / a:,.0f} / {n / b:,.0f}"
+                                                               for (a, _), (b, _) in zip(runs, base_runs)))
     print(f"  this project (predict.py --input, --explain {explain}): {seconds:7.1f} s  {rate:8,.0f} ads/s  "
           f"peak {peak:,.0f} MB")
     print(f"  naive batched script (pandas, jieba TF-IDF + LR, 1,000 rows at a time): {base_seconds:7.1f} s  "

@@ -13,11 +13,10 @@ their caches: jieba's prefix dictionary, ours of derived character tables); the 
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from subprocess import DEVNULL
 
 import click
 
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from batch import naive_script  # noqa: E402
+from batch import naive_script, timed  # noqa: E402
 
 from screener.config import DEFAULT_DATA, default_models_dir  # noqa: E402
 from screener.builtin import ensure_builtin_model  # noqa: E402
@@ -38,16 +37,6 @@ print(pipeline.predict_proba([sys.argv[2]])[0, 1])
 '''
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Seconds and peak RSS in MB of one command (run alone, so RUSAGE_CHILDREN's maximum is its own)."""
-    started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", "import resource, subprocess, sys; "
-                           "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
-                           "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)", *cmd],
-                          check=True, cwd=ROOT, capture_output=True, text=True)
-    return time.perf_counter() - started, int(proc.stdout.strip()) / 1024
-
-
 @click.command()
 @click.option("--runs", default=7, show_default=True, help="Timed runs of each command.")
 def main(runs):
@@ -58,11 +47,11 @@ def main(runs):
         script, model = naive_script(tmp, BASELINE)
         ours = [sys.executable, "predict.py", AD]
         naive = [sys.executable, str(script), str(model), AD]
-        timed(ours), timed(naive)  # caches warm
+        timed(ours, DEVNULL), timed(naive, DEVNULL)  # caches warm
         results = {"ours": [], "naive": []}
         for _ in range(runs):
-            results["ours"].append(timed(ours))
-            results["naive"].append(timed(naive))
+            results["ours"].append(timed(ours, DEVNULL))
+            results["naive"].append(timed(naive, DEVNULL))
     (ours_s, ours_mb), (naive_s, naive_mb) = ([statistics.median(x) for x in zip(*results[k])] for k in ("ours", "naive"))
     print(f"one ad from a cold start, median of {runs} runs")
     print(f"  this project (predict.py \"AD\", full verdict): {ours_s:6.2f} s  peak {ours_mb:5.0f} MB")
