@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from operator import methodcaller
 
 import numpy as np
 
@@ -149,13 +150,14 @@ class WordGrams:
 
     def __init__(self, terms: list[str], ngrams: tuple[int, int], tokenize):
         self.low, self.high, self.tokenize, self.n_columns = ngrams[0], ngrams[1], tokenize, len(terms)
-        split = [t.split(" ") for t in terms]
-        tokens = [token for parts in split for token in parts]
+        # A term is its tokens joined by single spaces, and no token holds a space: one split of all the terms gives
+        # every token in order, and a term's spaces give its length (a split per term took a start 0.04 s).
+        tokens = " ".join(terms).split(" ") if terms else []
         self.token_ids = {token: i for i, token in enumerate(dict.fromkeys(tokens), start=1)}  # 0: in no term
         self.base = len(self.token_ids) + 1
         if self.base ** self.high >= 2 ** 63:
             raise ModelError("词 n-gram 过长，超出本程序的评分方式；请用 `python train.py fit` 重新训练")
-        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        lengths = np.fromiter(map(methodcaller("count", " "), terms), dtype=np.int64, count=len(terms)) + 1
         ids = np.fromiter(map(self.token_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
         self.lookup = _Lookup(_spelled_keys(ids, lengths, self.base))
 
