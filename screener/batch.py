@@ -377,7 +377,8 @@ def screen_file(input_path: str, output: str | None, *, text_column: str | None 
                 if column not in frame.columns:
                     raise InputError(f"{source.name} 的部分行缺少列 {column!r}")
                 prepared, todo = _prepare(frame, column, cache)
-                todo = [t for t in todo if not any(t in p[3] for p in pending)]  # scored by an earlier chunk
+                in_flight = set().union(*(p[3] for p in pending))
+                todo = [t for t in todo if t not in in_flight]  # being scored for an earlier chunk
                 pending.append((frame, prepared, todo, set(todo), scorer.submit(todo)))
                 drain(1)
             drain(0)
