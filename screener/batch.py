@@ -90,7 +90,9 @@ _worker: Scorer | None = None
 _explain = EXPLAIN_FLAGGED
 _structured = False
 _inherited: Scorer | None = None  # set in the parent just while workers are forked: they start with its model
-WARM_UP_AD = "保本保息 年化18% 加微信"
+# Red flags, a look-alike character (俌) and a homophone (收溢): scoring it builds every table a worker reads, the
+# look-alike dictionary included, once in the command for all forked workers rather than once in each.
+WARM_UP_AD = "保本保息 年化18% 加微信，临街旺俌出售，收溢稳定"
 
 
 def become_worker(parent: int) -> None:
