@@ -4,8 +4,9 @@ Two layers:
 
 * ``clean(text)`` folds width, case and traditional characters, reads masked digits
   (x, *) as digits, drops zero-width characters and the spaces or symbols put between
-  Chinese characters or single letters, restores look-alike and homophone characters
-  (``variants``), and spells the usual disguises of key words the usual way. It keeps, for every character, the
+  Chinese characters or single letters, joins characters written in two parts, restores
+  look-alike and homophone characters (``variants``), and spells the usual disguises of key
+  words the usual way. It keeps, for every character, the
   span of the original text it came from, so red flags can point at the ad as
   the inspector pasted it.
 * ``model_text(cleaned)`` replaces contacts, links, percentages and other numbers
@@ -21,7 +22,7 @@ from functools import lru_cache
 
 import opencc
 
-from .variants import look_alikes, restore
+from .variants import has_rare_character, look_alikes, restore, split_characters
 
 # The one definition of "a Chinese character" in the project: CJK Unified Ideographs and Extension A.
 CJK_RANGE = "\u3400-\u4dbf\u4e00-\u9fff"
@@ -131,12 +132,32 @@ def _sub(pattern: re.Pattern, repl, text: str, starts: list, ends: list):
     if not pieces:
         return text, starts, ends
     pieces.append(text[pos:])
+    return "".join(pieces), *_respan(starts, ends, edits)
+
+
+def _respan(starts: list, ends: list, edits: list) -> tuple[list, list]:
+    """The spans after replacing text[s:e] by n characters for each (s, e, n) of edits, in order: the new
+    characters span the whole text they replaced."""
     if edits:  # spliced from the end, so the offsets of earlier edits still hold
         starts, ends = list(starts), list(ends)
         for s, e, n in reversed(edits):
             starts[s:e] = [starts[s]] * n
             ends[s:e] = [ends[e - 1]] * n
-    return "".join(pieces), starts, ends
+    return starts, ends
+
+
+def _join_split_characters(text: str, starts: list, ends: list):
+    """Characters written in two parts (阝艮) as one again, spanning both; and where they are now."""
+    joined = split_characters(text)
+    if not joined:
+        return text, starts, ends, []
+    pieces, pos = [], 0
+    for i, ch in joined:
+        pieces += (text[pos:i], ch)
+        pos = i + 2
+    pieces.append(text[pos:])
+    starts, ends = _respan(starts, ends, [(i, i + 2, 1) for i, _ in joined])
+    return "".join(pieces), starts, ends, [i - k for k, (i, _) in enumerate(joined)]  # each join moves the rest
 
 
 def _drop(pattern: re.Pattern, text: str, starts: list, ends: list):
@@ -218,8 +239,11 @@ def clean(text: str) -> Cleaned:
     text2, starts, ends = _drop(_BETWEEN_CJK, text2, starts, ends)
     if _MAY_BE_SPACED.search(text2):
         text2, starts, ends = _keep(_SPACED_ALNUM, lambda m: range(0, len(m.group(0)), 2), text2, starts, ends)
-    rare = look_alikes(text2)
-    disguised = tuple((starts[i], ends[i]) for i in rare)
+    rare, joined = {}, []
+    if has_rare_character(text2):  # in few ads: a character written in parts, or a look-alike
+        text2, starts, ends, joined = _join_split_characters(text2, starts, ends)
+        rare = look_alikes(text2)
+    disguised = tuple((starts[i], ends[i]) for i in sorted([*joined, *rare]))
     text2 = restore(text2, rare)  # look-alike and homophone characters; keeps the length, so the spans hold
     text2, starts, ends = _sub(_DISGUISE_CHINESE, lambda m: _DISGUISE_TO_WORD[m.group(0)], text2, starts, ends)
     if _HAS_LATIN.search(text2):

