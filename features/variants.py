@@ -29,7 +29,7 @@ import re
 import tempfile
 from collections import defaultdict
 from functools import lru_cache
-from itertools import repeat
+from itertools import islice, repeat
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
@@ -39,6 +39,9 @@ MIN_WORD_FREQ = 20          # a window counts as a word when the dictionary give
 MAX_WORD = 4
 MAX_JOINT = 16              # readings tried for a window with disguised neighbours
 EVERYDAY_CHARS = 2000       # two of these side by side are common by chance
+# Rare characters of one ad read back (joined or restored): a real disguise uses a handful; a text made of
+# thousands would otherwise cost about a millisecond each.
+MAX_RESTORED = 100
 
 # Key words of the schemes whose homophone spellings are restored (besides the user dictionary's 2-character words).
 KEY_WORDS = (
@@ -265,12 +268,13 @@ def split_characters(text: str) -> list[tuple[int, str]]:
     the character forms a dictionary word with its neighbours (有阝艮 is 有限, not 郁艮). A part that is no
     character of its own is rare, so only the neighbours of rare characters are looked at."""
     pairs, found, free_from = _split_characters(), [], 0
-    for m in _rare_pattern().finditer(text):
+    for m in islice(_rare_pattern().finditer(text), MAX_RESTORED):
         best = None
         for start in (m.start() - 1, m.start()):  # the rare part second, or first
             ch = pairs.get(text[start:start + 2]) if start >= free_from else None
-            if ch is not None:
-                support = _word_support([*text[:start], ch, *text[start + 2:]], start, ch)
+            if ch is not None:  # the words through it lie within MAX_WORD - 1 characters either side
+                lo = max(0, start - MAX_WORD + 1)
+                support = _word_support([*text[lo:start], ch, *text[start + 2:start + 1 + MAX_WORD]], start - lo, ch)
                 if support >= MIN_WORD_FREQ and (best is None or support > best[0]):
                     best = (support, start, ch)
         if best is not None:
@@ -341,13 +345,13 @@ def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
     rare = look_alikes(text) if rare is None else rare
     # What a disguised neighbour may stand for, when judging a window: its closest shapes only.
     closest = {i: tuple(c for c, alike in candidates.items() if alike == CLOSE) for i, candidates in rare.items()}
-    for i, candidates in rare.items():
+    for i, candidates in islice(rare.items(), MAX_RESTORED):
         if _word_support(chars, i, chars[i]) >= MIN_WORD_FREQ:
             continue
         # The closest shape that forms a word here (with disguised neighbours read as what they may stand
         # for); among equals, one that forms a word of the domain (年疕 is 年化 in an ad, not 年老), then the
         # commoner word.
-        neighbours = {k: c for k, c in closest.items() if k != i and abs(k - i) < MAX_WORD and c}
+        neighbours = {k: closest[k] for k in range(i - MAX_WORD + 1, i + MAX_WORD) if k != i and closest.get(k)}
         fitting = [(alike, in_domain, support, c) for c, alike in candidates.items()
                    for support, in_domain in [_support(chars, i, c, neighbours)] if support >= MIN_WORD_FREQ]
         if fitting:

@@ -95,6 +95,15 @@ def test_a_character_written_in_two_parts_is_joined_where_it_forms_a_word():
     assert clean("阝艮").text == "阝艮"
 
 
+def test_only_the_first_rare_characters_of_an_ad_are_read_back():
+    # A real disguise uses a handful; a text made of thousands (hostile input) is not worked through one by one.
+    from features.variants import MAX_RESTORED
+
+    c = clean("旺俌出售," * (MAX_RESTORED + 20))
+    assert c.text.count("旺铺") == MAX_RESTORED and c.text.count("旺俌") == 20
+    assert len(c.look_alikes) == MAX_RESTORED + 20  # every one still counts as a disguise
+
+
 def test_homophones_of_key_words_are_restored_but_real_words_are_kept():
     assert clean("年化收溢百分之十").text == "年化收益百分之十"
     assert clean("免费推荐股漂").text == "免费推荐股票"
