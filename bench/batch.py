@@ -103,7 +103,7 @@ def naive_script(folder: Path, body: str) -> tuple[Path, Path]:
     return script, model
 
 
-def train_baseline(path) -> None:
+def train_baseline(path: str | Path) -> None:
     import joblib
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression

@@ -138,7 +138,7 @@ def fullwidth(text, rng):
 
 
 REWRITES = {f.__name__: f for f in (spaced, symbols, masked, lookalike, sharedpart, homophone, traditional,
-                                                  fullwidth)}
+                                    fullwidth)}
 
 
 def figures(scorer, texts, labels) -> tuple[float, float]:

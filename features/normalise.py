@@ -107,7 +107,8 @@ class Cleaned:
     text: str
     starts: tuple[int, ...]
     ends: tuple[int, ...]
-    # Spans in the original of rare characters that look like a common one (before they were restored).
+    # Spans in the original of rare characters that look like a common one (before they were restored), and of
+    # characters written in two parts (both parts), in order.
     look_alikes: tuple[tuple[int, int], ...] = ()
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:

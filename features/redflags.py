@@ -348,7 +348,8 @@ _FEATURE_INDEX = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 def disguised_characters(text: str, cleaned: Cleaned | None = None) -> list[Hit]:
     """Rare characters of the ad (read after width and traditional forms are folded) that look like a common
-    character, when there are at least MIN_DISGUISED of them (one can be a name; several are a disguise)."""
+    character, and characters written in two parts (阝艮), when there are at least MIN_DISGUISED of them (one can
+    be a name; several are a disguise)."""
     cleaned = cleaned or clean(text)
     hits = [Hit(DISGUISED[0], DISGUISED[1], "", text[s:e], s, e) for s, e in cleaned.look_alikes]
     return hits if len(hits) >= MIN_DISGUISED else []

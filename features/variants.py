@@ -58,7 +58,7 @@ _DICTIONARY_ENTRY = re.compile(r"^(\S+)[ \t]+(\d+)", re.MULTILINE)  # word, freq
 @lru_cache(maxsize=1)
 def _general_dictionary() -> dict[str, int]:
     """jieba's word frequencies, read from its dict.txt. The package is found, not imported: importing jieba costs
-    a batch worker a tenth of a second (pkg_resources), and its tokenizer is not used here."""
+    a tenth of a second (pkg_resources), and its tokenizer is not used here."""
     text = Path(find_spec("jieba").origin).with_name("dict.txt").read_text(encoding="utf-8")
     entries = _DICTIONARY_ENTRY.findall(text)
     return dict(zip([word for word, _ in entries], map(int, [freq for _, freq in entries])))
