@@ -163,13 +163,10 @@ def _join_split_characters(text: str, starts: list, ends: list):
 
 def _drop(pattern: re.Pattern, text: str, starts: list, ends: list):
     """Delete every match, with the spans of the characters deleted."""
-    spans = [m.span() for m in pattern.finditer(text)]
-    if not spans:
+    edits = [(*m.span(), 0) for m in pattern.finditer(text)]
+    if not edits:
         return text, starts, ends
-    starts, ends = list(starts), list(ends)
-    for s, e in reversed(spans):
-        del starts[s:e], ends[s:e]
-    return pattern.sub("", text), starts, ends
+    return pattern.sub("", text), *_respan(starts, ends, edits)
 
 
 def _keep(pattern: re.Pattern, kept, text: str, starts: list, ends: list):
