@@ -8,10 +8,11 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (average_precision_score, f1_score, precision_recall_curve, precision_recall_fscore_support,
                              roc_auc_score)
-from sklearn.model_selection import FixedThresholdClassifier, StratifiedGroupKFold, cross_val_predict
+from sklearn.model_selection import FixedThresholdClassifier, StratifiedGroupKFold
 
 from features.pipeline import DEFAULT_PARAMS, build_pipeline
 
+from .augment import AUGMENTATION_RULE, export_copies
 from .compact import COMPACT_PART, compile_model
 from .config import STREAM_PREVALENCE, THRESHOLD_FLOOR
 from .corpus import SUSPICIOUS_CATEGORIES, load_corpus, load_labelled
@@ -73,7 +74,8 @@ def best_f1_threshold(y_true, scores, floor: float = THRESHOLD_FLOOR, prevalence
 
 def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5, weights=None,
                            background=(), background_weight: float = 0.0) -> np.ndarray:
-    """Out-of-fold scores; folds keep groups (variants of one text) together.
+    """Out-of-fold scores; folds keep groups (variants of one text) together, and each fold's model is fitted
+    as ``fit_pipeline`` fits the final one (export copies of its own texts only).
 
     ``background`` texts (an office's unlabelled stream) are in every fold's training as
     normal examples of weight ``background_weight`` and are never scored.
@@ -81,10 +83,6 @@ def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5, 
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=params.get("random_state", 0))
     texts = np.asarray(list(texts), dtype=object)
     labels = np.asarray(labels, dtype=int)
-    if not len(background):
-        fit_params = {} if weights is None else {"clf__sample_weight": np.asarray(weights, dtype=float)}
-        return cross_val_predict(build_pipeline(**params), texts, labels, groups=groups, cv=splitter,
-                                 method="predict_proba", params=fit_params)[:, 1]
     weights = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=float)
     scores = np.zeros(len(texts))
     for train_rows, held_rows in splitter.split(texts, labels, groups):
@@ -95,12 +93,15 @@ def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5, 
 
 
 def fit_pipeline(texts, labels, weights, params: dict, background=(), background_weight: float = 0.0):
-    """One pipeline fitted on weighted texts, with the background as weighted normal examples."""
-    texts = list(texts) + list(background)
-    labels = np.concatenate([np.asarray(labels, dtype=int), np.zeros(len(background), dtype=int)])
-    weights = np.concatenate([np.asarray(weights, dtype=float), np.full(len(background), background_weight)])
+    """One pipeline fitted on weighted texts and an export copy of each (``augment``), with the background as
+    weighted normal examples (an office's own stream, already in its own format: no copies)."""
+    texts, labels = [str(t) for t in texts], np.asarray(labels, dtype=int)
+    weights = np.asarray(weights, dtype=float)
+    copies, of = export_copies(texts, params.get("random_state", 0))
     pipeline = build_pipeline(**params)
-    pipeline.fit(texts, labels, clf__sample_weight=weights)
+    pipeline.fit(texts + copies + list(background),
+                 np.concatenate([labels, labels[of], np.zeros(len(background), dtype=int)]),
+                 clf__sample_weight=np.concatenate([weights, weights[of], np.full(len(background), background_weight)]))
     return pipeline
 
 
@@ -159,7 +160,7 @@ def model_metadata(kind: str, params: dict, data: dict, threshold: float, thresh
                    cross_validation: dict | None, **extra) -> dict:
     """What a saved model says about how it was made (the store adds versions, libraries and file hashes)."""
     return {"kind": kind, "tokenizer": params.get("tokenizer"), "params": json_params(params), "data": data,
-            "threshold": threshold, "threshold_rule": threshold_rule,
+            "threshold": threshold, "threshold_rule": threshold_rule, "augmentation": AUGMENTATION_RULE,
             "levels": RiskLevels.for_threshold(threshold).as_dict(),
             "metrics": {"test": test, "cross_validation": cross_validation}, **extra}
 
