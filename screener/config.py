@@ -10,8 +10,9 @@ DEFAULT_PENDING = ROOT / "data" / "new_cases.csv"
 # The threshold is chosen in training and never set below this; 高 starts at max(HIGH_LEVEL_FLOOR, threshold).
 THRESHOLD_FLOOR = 0.5
 HIGH_LEVEL_FLOOR = 0.8
-# Schemes are a few in a hundred messages of the real streams we know (2-5%); the threshold is chosen for 5%.
-STREAM_PREVALENCE = 0.05
+# Schemes are a few in a hundred messages of the real streams we know (1.7%, 2.2%, 3.9%, 4.4%): the threshold is
+# chosen for 3%.
+STREAM_PREVALENCE = 0.03
 
 MAX_CHARS = 20_000  # longer ads are scored on their first MAX_CHARS characters
 
