@@ -49,6 +49,14 @@ def test_loan_broker_slang_is_read_and_licensed_wording_is_not():
         assert not {"规避征信", "先交费后放款", "内部渠道"} & names(licensed), licensed
 
 
+def test_rent_promised_in_other_words_is_a_leaseback():
+    for offer in ("买车位当房东，物业代租代收，租不出去物业照付", "开发商按房款7%付租金，三年后可续签",
+                  "买铺就送5年租金", "商铺月租金3500直接打卡", "一铺养三代，临街档口", "租金覆盖月供，轻松做业主"):
+        assert "回购返租承诺" in names(offer), offer
+    for listing in ("临街商铺出租，月租金3500元，押一付三", "三居室出售，总价88万，可按揭", "房东直租，拎包入住"):
+        assert "回购返租承诺" not in names(listing), listing
+
+
 def test_several_look_alike_characters_are_a_disguise_pointed_at_in_the_original():
     from features.ad import read_ad
 
