@@ -220,7 +220,10 @@ WARNING_CONTEXT = Detector("warning_context", "防范提示语境", "", _p(
     r"非法集资", r"报警", r"举报", r"96110", r"判处", r"判决", r"法院", r"检察院", r"公安", r"涉嫌", r"立案",
     r"被告", r"落网", r"不保本", r"投资有风险", r"理财非存款", r"存款保险", r"风险提示", r"谨慎", r"记者", r"据悉",
     r"日前", r"近日", r"报道", r"受害", r"被骗", r"维权", r"爆雷", r"跑路", r"血本无归", r"上当", r"追赃", r"退赔",
-    r"有期徒刑", r"罚金"))
+    r"有期徒刑", r"罚金",
+    # a case report's and a doubting reader's words: 警方介绍, 据公诉机关指控, 该团伙; 求问, 靠谱吗, 总觉得不对劲
+    r"警方", r"民警", r"指控", r"公诉", r"团伙", r"嫌疑人", r"犯罪", r"被抓", r"套路", r"(别|不要)(投|信)",
+    r"提醒(大家|各位)", r"求问", r"靠谱吗", r"不对劲", r"大家怎么看"))
 
 # Not a red flag either: an offer addressed to the reader (a contact, a call to act, a joining step).
 # The four characteristics make an ad suspicious only together with such an invitation.

@@ -57,6 +57,13 @@ def test_rent_promised_in_other_words_is_a_leaseback():
         assert "回购返租承诺" not in names(listing), listing
 
 
+def test_case_reports_and_doubting_readers_are_warning_context():
+    for text in ("警方介绍，该团伙先拉人进群再推荐股票", "据公诉机关指控，平台承诺到期返还本金",
+                 "求问：朋友推荐的养老床位认购靠谱吗？我总觉得不对劲"):
+        assert warning_context(text), text
+    assert not warning_context("养老床位认购，到期返还本金，加微信详询")
+
+
 def test_several_look_alike_characters_are_a_disguise_pointed_at_in_the_original():
     from features.ad import read_ad
 

@@ -87,3 +87,26 @@ def test_foreign_model_is_refused_until_trusted(models_dir, tmp_path):
     assert run(["trust", str(foreign / "default"), "--models-dir", str(foreign)]).exit_code == 0
     result = CliRunner().invoke(train.cli, ["evaluate", "data/ads.csv", "--models-dir", str(foreign), "--json"])
     assert result.exit_code == 0, result.output
+
+
+
+def test_threshold_is_the_middle_of_the_near_best_scores():
+    import numpy as np
+
+    from screener.training import NEAR_BEST_F1, best_f1_threshold
+
+    # Separated scores: one cut is clearly best, and it is chosen.
+    labels = np.array([1] * 10 + [0] * 10)
+    scores = np.concatenate([np.linspace(0.9, 0.99, 10), np.linspace(0.1, 0.5, 10)])
+    assert best_f1_threshold(labels, scores, prevalence=0.5) == 0.9
+    # Overlapping scores: F1 of every cut, by hand; the rule takes the middle of those near the best.
+    rng = np.random.default_rng(0)
+    labels = np.array([1] * 300 + [0] * 700)
+    scores = np.clip(np.concatenate([rng.normal(0.8, 0.1, 300), rng.normal(0.45, 0.15, 700)]), 0, 1)
+    cuts = np.unique(scores[scores >= 0.5])
+    f1 = np.array([2 * (labels[scores >= c] == 1).sum() / ((scores >= c).sum() + 300) for c in cuts])
+    near_best = cuts[f1 >= f1.max() - NEAR_BEST_F1]
+    assert len(near_best) > 3  # a plateau, not a peak
+    chosen = best_f1_threshold(labels, scores, prevalence=0.3)
+    assert chosen == near_best[(len(near_best) - 1) // 2]
+    assert chosen != cuts[np.argmax(f1)]
