@@ -59,7 +59,15 @@ _DICTIONARY_ENTRY = re.compile(r"^(\S+)[ \t]+(\d+)", re.MULTILINE)  # word, freq
 def _general_dictionary() -> dict[str, int]:
     """jieba's word frequencies, read from its dict.txt. The package is found, not imported: importing jieba costs
     a tenth of a second (pkg_resources), and its tokenizer is not used here."""
-    text = Path(find_spec("jieba").origin).with_name("dict.txt").read_text(encoding="utf-8")
+    return read_dictionary(Path(find_spec("jieba").origin).with_name("dict.txt").read_text(encoding="utf-8"))
+
+
+def read_dictionary(text: str) -> dict[str, int]:
+    """Word -> frequency from a jieba dictionary's lines (word, frequency, then an optional tag)."""
+    fields = text.split()
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if len(fields) == 3 * lines:  # every line has its tag (jieba's own dict.txt): one split reads them all
+        return dict(zip(fields[0::3], map(int, fields[1::3])))
     entries = _DICTIONARY_ENTRY.findall(text)
     return dict(zip([word for word, _ in entries], map(int, [freq for _, freq in entries])))
 

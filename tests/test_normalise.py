@@ -114,7 +114,7 @@ def test_homophones_of_key_words_are_restored_but_real_words_are_kept():
 
 
 def test_the_look_alike_dictionary_holds_every_entry_of_jiebas_dict_txt():
-    # Read in one regex pass, without importing jieba: the same words and frequencies as reading it line by line.
+    # Read in one pass, without importing jieba: the same words and frequencies as reading it line by line.
     from importlib.util import find_spec
     from pathlib import Path
 
@@ -127,6 +127,13 @@ def test_the_look_alike_dictionary_holds_every_entry_of_jiebas_dict_txt():
             expected[parts[0]] = int(parts[1])
     assert len(expected) > 300_000
     assert _general_dictionary() == expected
+
+
+def test_a_dictionary_with_untagged_lines_is_read_line_by_line():
+    from features.variants import read_dictionary
+
+    assert read_dictionary("保本 30 v\n旺铺 12\n年化 8 n") == {"保本": 30, "旺铺": 12, "年化": 8}
+    assert read_dictionary("保本 30 v\n旺铺 12 n\n") == {"保本": 30, "旺铺": 12}
 
 
 def test_derived_character_tables_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path):
