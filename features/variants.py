@@ -348,9 +348,8 @@ def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
 
     ``rare`` is ``look_alikes(text)`` when the caller has it already.
     """
-    chars = list(text)
-    changed = False
     rare = look_alikes(text) if rare is None else rare
+    chars, changed = list(text) if rare else None, False  # most ads have no rare character: no list needed
     # What a disguised neighbour may stand for, when judging a window: its closest shapes only.
     closest = {i: tuple(c for c, alike in candidates.items() if alike == CLOSE) for i, candidates in rare.items()}
     for i, candidates in islice(rare.items(), MAX_RESTORED):
@@ -366,11 +365,12 @@ def restore(text: str, rare: dict[int, dict[str, int]] | None = None) -> str:
             chars[i] = max(fitting)[3]
             changed = True
     spellings, pairs = _homophone_spellings(), _homophone_pairs()
+    current = "".join(chars) if changed else text
+    if spellings.keys().isdisjoint(pairs.findall(current)):
+        return current  # no spelling at all (most ads): the walk below would change nothing
     # Left to right over the positions where a spelling may start (found at C speed), in the text as restored
     # so far: a pair just restored may start another at the next position.
-    current, start = ("".join(chars) if changed else text), 0
-    if spellings.keys().isdisjoint(pairs.findall(current)):
-        start = None  # no spelling at all (most ads): the walk below would change nothing
+    chars, start = chars or list(text), 0
     while start is not None:
         resume, start = start, None
         for m in pairs.finditer(current, resume):
