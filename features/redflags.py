@@ -199,8 +199,9 @@ DETECTORS: tuple[Detector, ...] = (
         r"(手续费|保证金|解冻费|工本费|服务费|押金|包装费|验资费|前期费用|打点费).{0,10}(放款|下款|到账|提现|解冻|出款)",
         r"(放款|下款|到账|出款)前.{0,6}(交|付|缴)", r"(前期)?资料费", r"(?<!不收)(?<!不收取)包装费",
         # interest taken before the loan (砍头息): 先扣利息, 借两万扣五千, 借1万到手8千
-        r"先扣(利息|费用|手续费|服务费)", r"借[\d一二两三四五六七八九十百千万]+[^，。]{0,2}(到手|实到|扣)",
-        # a fake platform: the money is "approved" and waits for a contact step
+        r"先扣(利息|费用|手续费|服务费)", r"借[\d一二两三四五六七八九十百千万]+[^，。]{0,2}(到手|实到|扣)")),
+    # A fake lending platform: the money is "approved" and waits behind a contact step (the fee comes later).
+    Detector("fake_loan_platform", "虚假放款通知", ILLEGALITY, _p(
         r"(额度|借款|贷款)[^。]{0,12}(已到账|已下发|已审批|审核通过)[^。]{0,30}(添加|加)",
         r"(提现|放款|下款|出款)[^。]{0,10}(添加|联系|加)[^。]{0,6}(客服|专员|审核员|财务)")),
 )

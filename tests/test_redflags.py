@@ -41,7 +41,7 @@ def test_loan_broker_slang_is_read_and_licensed_wording_is_not():
     assert "规避征信" in names("农村户口可贷，有身份证就能借，只看行驶证")
     assert "先交费后放款" in names("先扣利息再放款，借两万扣五千")
     assert "先交费后放款" in names("单子卡住了，得交2800打点费，交了马上出款")
-    assert "先交费后放款" in names("您的额度已到账，请添加财务专员微信提现")
+    assert "虚假放款通知" in names("您的额度已到账，请添加财务专员微信提现")
     assert "内部渠道" in names("被银行拒了也能办，有特殊通道，包下款")
     for licensed in ("个人消费贷款年化利率3.6%起，以审批结果为准，放款前不收取任何费用",
                      "本行不收包装费保证金，请通过官方APP申请",
