@@ -89,8 +89,7 @@ def test_foreign_model_is_refused_until_trusted(models_dir, tmp_path):
     assert result.exit_code == 0, result.output
 
 
-
-def test_threshold_is_the_middle_of_the_near_best_scores():
+def test_threshold_is_the_near_best_score_nearest_the_middle_of_their_range():
     import numpy as np
 
     from screener.training import NEAR_BEST_F1, best_f1_threshold
@@ -99,7 +98,8 @@ def test_threshold_is_the_middle_of_the_near_best_scores():
     labels = np.array([1] * 10 + [0] * 10)
     scores = np.concatenate([np.linspace(0.9, 0.99, 10), np.linspace(0.1, 0.5, 10)])
     assert best_f1_threshold(labels, scores, prevalence=0.5) == 0.9
-    # Overlapping scores: F1 of every cut, by hand; the rule takes the middle of those near the best.
+    # Overlapping scores: F1 of every cut, by hand; of the cuts near the best, the one nearest the middle of their
+    # range is chosen, not the single best.
     rng = np.random.default_rng(0)
     labels = np.array([1] * 300 + [0] * 700)
     scores = np.clip(np.concatenate([rng.normal(0.8, 0.1, 300), rng.normal(0.45, 0.15, 700)]), 0, 1)
