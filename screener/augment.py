@@ -12,8 +12,10 @@ import re
 
 import numpy as np
 
+from features.normalise import CJK_RANGE
+
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_NOT_WORD = re.compile(r"[^\u3400-\u9fffA-Za-z0-9]+")  # everything but Chinese characters, letters and digits
+_NOT_WORD = re.compile(f"[^{CJK_RANGE}A-Za-z0-9]+")  # everything but Chinese characters, letters and digits
 
 
 def masked_run_on(text: str) -> str:
