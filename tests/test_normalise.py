@@ -75,6 +75,9 @@ def test_look_alike_characters_are_restored_by_shape_and_dictionary():
     assert clean("天府广埸写字间").text == "天府广场写字间"  # 埸 differs from 場 by one similar part
     assert clean("酒店消镄可抵").text.startswith("酒店消费")    # 镄 holds 费
     assert clean("全囯连锁").text == "全国连锁"
+    # A domain word rare in everyday text (包租: 4 in jieba's dictionary) is read at the domain dictionary's frequency.
+    assert clean("开发商包柤5年").text == "开发商包租5年"
+    assert clean("三年返柤8%").text == "三年返租8%"  # not 返本: the rent is what is paid back
     original = "营业俌面出售"
     c = clean(original)
     i = c.text.index("铺面")
@@ -90,6 +93,7 @@ def test_a_character_written_in_two_parts_is_joined_where_it_forms_a_word():
     assert original[slice(*c.original_span(1, 2))] == "亻匕"  # the joined character spans both parts
     assert c.look_alikes == ((1, 3),)  # and counts as a disguise
     assert model_text(c.text) == "年化收益 xxpctc"
+    assert clean("首付两成年月亻共两千").text == "首付两成年月供两千"  # a word of the trade, not 中 for 亻 (中共)
     # Two ordinary characters are never joined (女子 is not 好), nor parts that form no word here.
     assert clean("女子学校 口十").text == "女子学校口十"
     assert clean("阝艮").text == "阝艮"

@@ -39,13 +39,15 @@ def test_loan_broker_slang_is_read_and_licensed_wording_is_not():
     assert "规避征信" in names("征信：不看 额度评估价七成 当天放款")
     assert "规避征信" in names("征信花了 负债高 网贷多 都能批")
     assert "规避征信" in names("农村户口可贷，有身份证就能借，只看行驶证")
+    assert "规避征信" in names("凭身份证两小时放款 车贷不押车")
     assert "先交费后放款" in names("先扣利息再放款，借两万扣五千")
     assert "先交费后放款" in names("单子卡住了，得交2800打点费，交了马上出款")
     assert "虚假放款通知" in names("您的额度已到账，请添加财务专员微信提现")
     assert "内部渠道" in names("被银行拒了也能办，有特殊通道，包下款")
     for licensed in ("个人消费贷款年化利率3.6%起，以审批结果为准，放款前不收取任何费用",
                      "本行不收包装费保证金，请通过官方APP申请",
-                     "公积金贷款需缴存满6个月，额度以审批为准", "有社保就能贷，连续缴满半年，额度看缴存基数"):
+                     "公积金贷款需缴存满6个月，额度以审批为准", "有社保就能贷，连续缴满半年，额度看缴存基数",
+                     "申请贷款请携带身份证到网点办理"):
         assert not {"规避征信", "先交费后放款", "内部渠道"} & names(licensed), licensed
 
 
@@ -89,3 +91,10 @@ def test_a_disguise_is_shown_to_the_inspector(screener):
     assert result.disguised == ["俌", "萭"]
     assert "形近字伪装（罕用字冒充常用字）: 俌、萭" in human(result)
     assert result.to_dict()["disguised_characters"] == ["俌", "萭"]
+
+
+def test_a_platform_sign_up_gift_that_leads_into_investing_is_a_lending_platform_flag():
+    assert "私募网贷平台" in names("实名注册即送50元红包，首次投资再赠加息券")
+    # a shop's or a broker's sign-up gift with nothing to invest is not
+    assert "私募网贷平台" not in names("新用户注册即送50元优惠券，首单立减")
+    assert "私募网贷平台" not in names("开户注册送流量包，交易佣金万二")
