@@ -47,3 +47,15 @@ def test_cross_validation_scores_the_given_texts_only():
     scores = cross_validated_scores(texts, labels, np.arange(20), {**DEFAULT_PARAMS, "min_df": 1}, folds=2)
     assert scores.shape == (20,)
     assert scores[:10].mean() > scores[10:].mean()
+
+
+def test_cross_validation_can_score_an_export_copy_of_each_held_out_text():
+    texts = [f"保本保息，年化{n}%，加微信" for n in range(10, 20)] + [f"新店开业，全场{n}折，欢迎光临" for n in range(5, 15)]
+    labels = np.array([1] * 10 + [0] * 10)
+    params = {**DEFAULT_PARAMS, "min_df": 1}
+    scores, copy_scores, copy_of = cross_validated_scores(texts, labels, np.arange(20), params, folds=2,
+                                                          score_copies=True)
+    assert np.array_equal(scores, cross_validated_scores(texts, labels, np.arange(20), params, folds=2))
+    assert len(copy_scores) == len(copy_of) == 20  # every text here has digits or punctuation to strip
+    assert sorted(copy_of) == list(range(20))
+    assert copy_scores[labels[copy_of] == 1].mean() > copy_scores[labels[copy_of] == 0].mean()
