@@ -8,7 +8,7 @@ import click
 
 from screener.cli import (CONTEXT, ScreenerClickException, ScreenerGroup, encoding_option, model_option, models_dir_option, notify,
                           text_column_option)
-from screener.config import DEFAULT_CASES, DEFAULT_DATA, DEFAULT_PENDING, THRESHOLD_FLOOR
+from screener.config import DEFAULT_CASES, DEFAULT_DATA, DEFAULT_PENDING, FALSE_ALARM_BUDGET, THRESHOLD_FLOOR
 from screener.retrain.promotion import ADAPT_F1_TOLERANCE, CASE_WEIGHT, F1_TOLERANCE, ROC_AUC_TOLERANCE
 from screener.retrain.review import DEFAULT_BUDGET, DEFAULT_OUTPUT
 from screener.store import DEFAULT_VERSION, ModelStore
@@ -52,8 +52,8 @@ def cli():
 
     The threshold is chosen on 5-fold cross-validated predictions of the
     training split's texts and of an export copy of each (numbers as 8 or
-    deleted, punctuation dropped, as real streams arrive): of the scores
-    near the best F1, the middle one, never below {THRESHOLD_FLOOR}.
+    deleted, punctuation dropped, as real streams arrive): the score above
+    which {FALSE_ALARM_BUDGET:.1%} of the normal ads fall, never below {THRESHOLD_FLOOR}.
 
     \b
     Example:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (average_precision_score, f1_score, precision_recall_curve, precision_recall_fscore_support,
+from sklearn.metrics import (average_precision_score, f1_score, precision_recall_fscore_support,
                              roc_auc_score)
 from sklearn.model_selection import FixedThresholdClassifier, StratifiedGroupKFold
 
@@ -14,18 +14,16 @@ from features.pipeline import DEFAULT_PARAMS, build_pipeline
 
 from .augment import AUGMENTATION_RULE, export_copies
 from .compact import COMPACT_PART, compile_model
-from .config import STREAM_PREVALENCE, THRESHOLD_FLOOR
+from .config import FALSE_ALARM_BUDGET, THRESHOLD_FLOOR
 from .corpus import SUSPICIOUS_CATEGORIES, load_corpus, load_labelled
 from .errors import DataError, LibraryVersionError, ModelError
 from .files import sha256_file
 from .scoring import RiskLevels, Scorer, check_text
 from .store import DEFAULT_VERSION, ModelStore, check_libraries
 
-NEAR_BEST_F1 = 0.005  # F1 this close to the best counts as the top of the curve
-THRESHOLD_RULE = (f"of the scores whose F1 is within {NEAR_BEST_F1} of the best, the one nearest the middle of "
-                  "their range, on 5-fold cross-validated predictions of the training split's texts and of an "
-                  "export copy of each (folds keep groups together), with normal ads weighted as if {STREAM_PREVALENCE:.0%} of a stream were schemes, "
-                  f"never below {THRESHOLD_FLOOR}")
+THRESHOLD_RULE = (f"the score above which {FALSE_ALARM_BUDGET:.1%} of the normal ads fall, on 5-fold cross-validated "
+                  "predictions of the training split's texts and of an export copy of each (folds keep groups "
+                  f"together), never below {THRESHOLD_FLOOR}")
 
 
 def metrics(y_true, scores, threshold: float) -> dict:
@@ -49,36 +47,17 @@ def metrics(y_true, scores, threshold: float) -> dict:
     }
 
 
-def stream_weights(y_true, prevalence: float = STREAM_PREVALENCE) -> np.ndarray:
-    """Sample weights that make normal ads count as if schemes were ``prevalence`` of the stream."""
-    y_true = np.asarray(y_true, dtype=int)
-    share = y_true.mean()
-    if share in (0.0, 1.0):
-        return np.ones(len(y_true))
-    return np.where(y_true == 1, 1.0, share / (1 - share) * (1 - prevalence) / prevalence)
+def false_alarm_threshold(y_true, scores, budget: float = FALSE_ALARM_BUDGET, floor: float = THRESHOLD_FLOOR) -> float:
+    """The score above which ``budget`` of the normal ads' scores fall, never below floor.
 
-
-def best_f1_threshold(y_true, scores, floor: float = THRESHOLD_FLOOR, prevalence: float = STREAM_PREVALENCE) -> float:
-    """Of the scores at or above floor whose F1 is within NEAR_BEST_F1 of the best, the one nearest the middle
-    of their range; normal ads weighted to a stream's share of schemes.
-
-    The corpus holds far more schemes than a real stream; a threshold that is best for the
-    corpus flags too much of a stream, where every false alarm costs an inspector's time.
-    F1 is flat near its top, so its single best score moves from one end of that plateau to the
-    other with a few texts more or less; the plateau's middle stays put from one training to the next.
+    Chosen on normal ads alone: how often they are flagged carries from the corpus to real streams, while the
+    corpus's schemes are easier to catch than real ones, so a cut that weighs them (best F1) sits too high for a
+    real stream and misses what an inspector would want to see.
     """
-    precision, recall, thresholds = precision_recall_curve(y_true, scores,
-                                                           sample_weight=stream_weights(y_true, prevalence))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))[:-1]
-    allowed = thresholds >= floor
-    if not allowed.any():
+    normal = np.asarray(scores, dtype=float)[np.asarray(y_true) == 0]
+    if not len(normal):
         return floor
-    thresholds, f1 = thresholds[allowed], f1[allowed]
-    near_best = thresholds[f1 >= f1.max() - NEAR_BEST_F1]  # ascending, as precision_recall_curve returns them
-    # The middle of their range, not their median: scores crowd where the corpus has more texts, which moves.
-    middle = (near_best[0] + near_best[-1]) / 2
-    return float(near_best[np.argmin(np.abs(near_best - middle))])
+    return max(floor, float(np.quantile(normal, 1 - budget)))
 
 
 def cross_validated_scores(texts, labels, groups, params: dict, folds: int = 5, weights=None,
@@ -148,7 +127,7 @@ def train(train_df: pd.DataFrame, params: dict | None = None, background=(), bac
     # Chosen on the held-out texts and on export copies of them: real streams score lower when they arrive
     # stripped (numbers as 8, no punctuation), and a threshold set on the texts as written misses more there.
     labels = train_df["label"].to_numpy(dtype=int)
-    threshold = best_f1_threshold(np.concatenate([labels, labels[copy_of]]), np.concatenate([cv, copy_scores]))
+    threshold = false_alarm_threshold(np.concatenate([labels, labels[copy_of]]), np.concatenate([cv, copy_scores]))
     pipeline = fit_pipeline(train_df["text"], train_df["label"], weights, params, background, background_weight)
     return with_threshold(pipeline, threshold), metrics(train_df["label"], cv, threshold)
 

@@ -89,25 +89,18 @@ def test_foreign_model_is_refused_until_trusted(models_dir, tmp_path):
     assert result.exit_code == 0, result.output
 
 
-def test_threshold_is_the_near_best_score_nearest_the_middle_of_their_range():
+def test_threshold_flags_the_false_alarm_budget_of_normal_ads_whatever_the_schemes_score():
     import numpy as np
 
-    from screener.training import NEAR_BEST_F1, best_f1_threshold
+    from screener.config import FALSE_ALARM_BUDGET, THRESHOLD_FLOOR
+    from screener.training import false_alarm_threshold
 
-    # Separated scores: one cut is clearly best, and it is chosen.
-    labels = np.array([1] * 10 + [0] * 10)
-    scores = np.concatenate([np.linspace(0.9, 0.99, 10), np.linspace(0.1, 0.5, 10)])
-    assert best_f1_threshold(labels, scores, prevalence=0.5) == 0.9
-    # Overlapping scores: F1 of every cut, by hand; of the cuts near the best, the one nearest the middle of their
-    # range is chosen, not the single best.
     rng = np.random.default_rng(0)
-    labels = np.array([1] * 300 + [0] * 700)
-    scores = np.clip(np.concatenate([rng.normal(0.8, 0.1, 300), rng.normal(0.45, 0.15, 700)]), 0, 1)
-    cuts = np.unique(scores[scores >= 0.5])
-    f1 = np.array([2 * (labels[scores >= c] == 1).sum() / ((scores >= c).sum() + 300) for c in cuts])
-    near_best = cuts[f1 >= f1.max() - NEAR_BEST_F1]
-    assert len(near_best) > 3  # a plateau, not a peak
-    chosen = best_f1_threshold(labels, scores, prevalence=0.3)
-    middle = (near_best[0] + near_best[-1]) / 2
-    assert chosen == near_best[np.argmin(np.abs(near_best - middle))]
-    assert chosen != cuts[np.argmax(f1)]
+    normal = np.clip(rng.normal(0.3, 0.2, 4000), 0, 1)
+    labels = np.array([0] * 4000 + [1] * 500)
+    for schemes in (np.full(500, 0.99), np.clip(rng.normal(0.7, 0.1, 500), 0, 1)):  # easy or hard to catch
+        chosen = false_alarm_threshold(labels, np.concatenate([normal, schemes]))
+        assert abs(np.mean(normal >= chosen) - FALSE_ALARM_BUDGET) <= 1 / 4000
+    # never below the floor, and the floor when there is no normal ad to judge by
+    assert false_alarm_threshold(labels, np.concatenate([normal * 0.4, np.full(500, 0.99)])) == THRESHOLD_FLOOR
+    assert false_alarm_threshold(np.ones(5), np.linspace(0.6, 0.9, 5)) == THRESHOLD_FLOOR
