@@ -64,6 +64,10 @@ def test_case_reports_and_doubting_readers_are_warning_context():
                  "求问：朋友推荐的养老床位认购靠谱吗？我总觉得不对劲"):
         assert warning_context(text), text
     assert not warning_context("养老床位认购，到期返还本金，加微信详询")
+    # 日前 of a report ("recently"), not of a date or a due day (5日前, 月日前 with its digits deleted, 还款日前)
+    assert warning_context("某区法院日前宣判一起集资诈骗案")
+    for deadline in ("请于5日前还款", "流量红包限月日前领取", "还款日前还清可享免息期", "请于明日前往网点办理"):
+        assert not warning_context(deadline), deadline
 
 
 def test_several_look_alike_characters_are_a_disguise_pointed_at_in_the_original():
