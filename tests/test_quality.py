@@ -17,23 +17,23 @@ sys.path.insert(0, str(ROOT / "bench"))
 from real_data import MEASURED, fbs_halves  # noqa: E402
 
 # Reached by the built-in model (README, "Quality"; `python bench/quality.py`):
-TEST_F1_MIN = 0.94                  # corpus test split (15,960-text corpus, round 7 added): 0.958
-FBS_ROC_AUC_MIN = 0.98              # fbs_dev measured half: 0.985
-FBS_AP_MIN = 0.70                   # 0.716
-FBS_RECALL_MIN = 0.71               # 0.74 (31 of 42)
-FBS_PRECISION_MIN = 0.47            # 0.50
-SMS_NORMAL_FLAGGED_MAX = 0.01       # sms_normal.csv: 0.56%
+TEST_F1_MIN = 0.95                  # corpus test split (17,235-text corpus, round 8 added): 0.969
+FBS_ROC_AUC_MIN = 0.98              # fbs_dev measured half: 0.988
+FBS_AP_MIN = 0.74                   # 0.766
+FBS_RECALL_MIN = 0.75               # 0.79 (33 of 42); 0.75 needs 32
+FBS_PRECISION_MIN = 0.52            # 0.58
+SMS_NORMAL_FLAGGED_MAX = 0.01       # sms_normal.csv: 0.34%
 NEWS_FLAGGED_MAX = 0.02             # news and court reports of the corpus test split: 0.00%
-# The plain character n-gram model of bench/realism.py on the same corpus (round 7): ROC-AUC 0.971, AP 0.698, 2.5% of
-# sms_normal at 0.5. Our AP is a little above it (0.716; 42 positives put about 0.04 of noise on either figure), so
-# the margin is 0.02; the features' gain shows in ROC-AUC and in false alarms.
-PLAIN_ROC_AUC_MIN, PLAIN_FLAGGED_MAX, PLAIN_AP_MARGIN = 0.90, 0.03, 0.02
+# The plain character n-gram model of bench/realism.py on the same corpus (round 8): ROC-AUC 0.972, AP 0.690, 3.4% of
+# sms_normal at 0.5. Our AP is above it by 0.076; 42 positives put about 0.04 of noise on either figure, so the
+# test asks for 0.03 more.
+PLAIN_ROC_AUC_MIN, PLAIN_FLAGGED_MAX, PLAIN_AP_GAIN = 0.90, 0.04, 0.03
 # Recall lost to each disguise rewrite of bench/robustness.py, on 300 suspicious test texts: none lost to
-# spacing, symbols, masked digits, traditional or full width; look-alike (both kinds) and homophone rewrites lose
-# none either (a disguise is itself a feature). The issue's bound is 0.05.
+# spacing, symbols, masked digits, traditional or full width; 0.01 to the shared-part rewrite and 0.007 to
+# homophones, and look-alikes gain (a disguise is itself a feature). The issue's bound is 0.05.
 REWRITE_RECALL_LOSS_MAX = {"spaced": 0.02, "symbols": 0.02, "masked": 0.03, "lookalike": 0.05, "sharedpart": 0.05,
                            "homophone": 0.05, "traditional": 0.02, "fullwidth": 0.02}
-# ROC-AUC lost to each rewrite over the whole corpus test split: at most 0.002 (shared part); the issue's bound.
+# ROC-AUC lost to each rewrite over the whole corpus test split: at most 0.001 (shared part); 0.01 is the issue's bound.
 REWRITE_AUC_LOSS_MAX = 0.01
 
 
@@ -96,9 +96,7 @@ def test_features_beat_the_plain_character_model_on_real_data(screener, real_sco
     assert roc_auc_score(label, p_plain) >= PLAIN_ROC_AUC_MIN
     assert np.mean(p_plain_normal >= 0.5) <= PLAIN_FLAGGED_MAX
     assert roc_auc_score(label, p_fbs) > roc_auc_score(label, p_plain)
-    # Average precision is on par (see PLAIN_AP_MARGIN): the features' gain shows in ROC-AUC and in false alarms
-    # on real normal SMS (0.53% against 1.9%).
-    assert average_precision_score(label, p_fbs) >= average_precision_score(label, p_plain) - PLAIN_AP_MARGIN
+    assert average_precision_score(label, p_fbs) >= average_precision_score(label, p_plain) + PLAIN_AP_GAIN
 
 
 def test_disguise_rewrites_cost_little_recall(screener, corpus_test):
