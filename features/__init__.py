@@ -5,5 +5,5 @@ tokenize   -> jieba / rjieba with the domain dictionary userdict.txt          (t
 anchors    -> literal anchors of a pattern; which patterns can match a text    (anchors.py)
 redflags   -> rule detectors tied to the four legal characteristics           (redflags.py)
 pipeline   -> one pass per ad (Ad), then word TF-IDF + character n-grams + red flags
-              -> logistic regression                                          (pipeline.py)
+              -> logistic regression blended with naive Bayes (one linear model) (pipeline.py)
 """

@@ -5,7 +5,7 @@ beside it, these arrays (``compact.npz``). Scoring reads the arrays: they load i
 without scikit-learn and without unpickling anything, and give the pipeline's probabilities
 (``tests/test_compact.py`` holds them to 1e-9 on the corpus). The steps mirror the pipeline's:
 ``read_ad``, word n-grams of the tokenizer's tokens and ``char_wb`` n-grams of the canonical
-text, sublinear tf x idf, l2 norm per block, the red-flag block, then the logistic function; the
+text, sublinear tf x idf, l2 norm per block, the red-flag block, then the linear model's logistic function; the
 scheme model's softmax over the same features.
 """
 from __future__ import annotations
