@@ -127,17 +127,17 @@ def test_review_tab_records_verdicts_and_retrains(page, small_models, small_corp
         page.goto(url)
         page.click("#tab-review")
         assert page.is_visible("#review-panel") and not page.is_visible("#screen-panel")
-        page.fill("#review-budget", "6")
+        page.fill("#review-budget", "8")  # as in test_web: enough questions to hold a normal ad as well as leads
         page.set_input_files("#review-file", str(path))
         page.click("#review-btn")
         page.wait_for_selector("#review-table", timeout=60_000)
-        assert page.locator("#review-table tr").count() == 7  # header and six questions
+        assert page.locator("#review-table tr").count() == 9  # header and eight questions
         assert "近似重复组" in page.inner_text("#review-summary")
         # The surest verdicts (the top lead, the lowest-scored normal ad), as in test_web.
         cells = [(stream_truth(page.inner_text(f"#review-row-{i} td:nth-child(6)")),
-                  int(page.inner_text(f"#review-row-{i} td:nth-child(2)"))) for i in range(6)]
-        scheme = max((i for i in range(6) if cells[i][0] == 1), key=lambda i: cells[i][1])
-        normal = min((i for i in range(6) if cells[i][0] == 0), key=lambda i: cells[i][1])
+                  int(page.inner_text(f"#review-row-{i} td:nth-child(2)"))) for i in range(8)]
+        scheme = max((i for i in range(8) if cells[i][0] == 1), key=lambda i: cells[i][1])
+        normal = min((i for i in range(8) if cells[i][0] == 0), key=lambda i: cells[i][1])
         page.click(f"#review-row-{scheme} button[data-verdict=suspicious]")
         page.wait_for_function("document.getElementById('review-pending').textContent === '1'")
         assert page.get_attribute(f"#review-row-{scheme}", "class") == "verdict-suspicious"
