@@ -75,7 +75,7 @@ def read_dictionary(text: str) -> dict[str, int]:
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, int]:
     """jieba's word frequencies with the domain dictionary's over them, as jieba's tokenizer reads them: a domain
-    word that everyday text rarely uses (包租 4, 现房 17) is still a word of an ad."""
+    word that everyday text rarely uses (包租 4, 返租 3) is still a word of an ad."""
     from .tokenize import user_words
 
     words = dict(_general_dictionary())
