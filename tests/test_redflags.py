@@ -39,7 +39,7 @@ def test_loan_broker_slang_is_read_and_licensed_wording_is_not():
     assert "规避征信" in names("征信：不看 额度评估价七成 当天放款")
     assert "规避征信" in names("征信花了 负债高 网贷多 都能批")
     assert "规避征信" in names("农村户口可贷，有身份证就能借，只看行驶证")
-    assert "规避征信" in names("凭身份证两小时放款 车贷不押车")
+    assert "规避征信" in names("身份证两小时放款 车贷不押车")  # no 凭 or 只需: the card beside the money
     assert "先交费后放款" in names("先扣利息再放款，借两万扣五千")
     assert "先交费后放款" in names("单子卡住了，得交2800打点费，交了马上出款")
     assert "虚假放款通知" in names("您的额度已到账，请添加财务专员微信提现")
